@@ -1,0 +1,36 @@
+# Shared helpers for mailsim's targets: one warning set, one way to declare a
+# library area (real/<area>, sim/<area>) and its unit tests.
+
+# mailsim_warnings(target): -Wall -Wextra -Wpedantic, kept clean.
+function(mailsim_warnings target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic)
+endfunction()
+
+# mailsim_area(NAME <layer>_<area> SOURCES ... DEPS ...)
+# A static library `mailsim_<layer>_<area>` with alias `mailsim::<layer>_<area>`,
+# include root at the repository top (so code says #include "real/smtp/server.h").
+function(mailsim_area)
+  cmake_parse_arguments(A "" "NAME" "SOURCES;DEPS" ${ARGN})
+  set(t mailsim_${A_NAME})
+  add_library(${t} STATIC ${A_SOURCES})
+  add_library(mailsim::${A_NAME} ALIAS ${t})
+  target_include_directories(${t} PUBLIC ${PROJECT_SOURCE_DIR})
+  target_link_libraries(${t} PUBLIC ${A_DEPS})
+  mailsim_warnings(${t})
+  set_property(GLOBAL APPEND PROPERTY MAILSIM_AREAS_${A_NAME} ${t})
+endfunction()
+
+# mailsim_unit_test(<name> SOURCES ... DEPS ...)
+# A Catch2 (v2) executable `test_<name>`; every TEST_CASE becomes a ctest test.
+# Build just one area's tests with `cmake --build build --target test_<name>`.
+function(mailsim_unit_test name)
+  cmake_parse_arguments(A "" "" "SOURCES;DEPS" ${ARGN})
+  add_executable(test_${name} ${A_SOURCES})
+  target_link_libraries(test_${name} PRIVATE mailsim_catch_main ${A_DEPS})
+  target_precompile_headers(test_${name} REUSE_FROM mailsim_catch_pch)
+  target_compile_definitions(test_${name} PRIVATE
+    MAILSIM_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+  mailsim_warnings(test_${name})
+  catch_discover_tests(test_${name} TEST_PREFIX "${name}: "
+    PROPERTIES TIMEOUT 300)
+endfunction()

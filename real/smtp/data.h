@@ -1,0 +1,24 @@
+// Message content on the wire (RFC 5321 §4.1.1.4 DATA, §4.5.2 transparency):
+// what a client does to a message before sending it after "354".
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace mailsim::smtp {
+
+// Makes every line end in CRLF: a bare LF or a bare CR becomes CRLF (RFC 5321
+// §2.3.8 allows no other line ending; servers that refuse bare LF, like ours
+// and Postfix, would otherwise drop the message). Appends a final CRLF when
+// the message does not end with one (an empty message stays empty).
+std::string canonicalize_line_endings(std::string_view message);
+
+// Dot-stuffing (§4.5.2): a '.' at the start of a line gets another '.' in
+// front. Expects CRLF line endings (canonicalize first) and returns the bytes
+// to send after "354", INCLUDING the terminating ".\r\n".
+std::string dot_stuff(std::string_view message);
+
+// True when the message has any byte >= 0x80 (needs BODY=8BITMIME, RFC 6152).
+bool has_8bit(std::string_view message);
+
+}  // namespace mailsim::smtp

@@ -1,0 +1,52 @@
+// Envelope address helpers (RFC 5321 §4.1.2).
+#include "real/mta/address.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace mailsim::mta {
+
+namespace {
+char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
+
+std::string_view strip_brackets(std::string_view s) {
+  if (s.size() >= 2 && s.front() == '<' && s.back() == '>') s = s.substr(1, s.size() - 2);
+  return s;
+}
+}  // namespace
+
+std::string normalize_domain(std::string_view domain) {
+  std::string out(domain);
+  while (!out.empty() && out.back() == '.') out.pop_back();
+  std::transform(out.begin(), out.end(), out.begin(), lower);
+  return out;
+}
+
+std::optional<MailboxAddress> parse_mailbox(std::string_view text) {
+  text = strip_brackets(text);
+  // The last '@' separates the domain: a quoted local part may contain '@'.
+  auto at = text.rfind('@');
+  if (at == std::string_view::npos || at == 0 || at + 1 == text.size()) return std::nullopt;
+  MailboxAddress a{std::string(text.substr(0, at)), normalize_domain(text.substr(at + 1))};
+  if (a.domain.empty()) return std::nullopt;
+  return a;
+}
+
+std::string domain_of(std::string_view address) {
+  auto a = parse_mailbox(address);
+  return a ? a->domain : std::string{};
+}
+
+std::string local_part_of(std::string_view address) {
+  auto a = parse_mailbox(address);
+  return a ? a->local : std::string(strip_brackets(address));
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
+}
+
+bool is_postmaster(std::string_view local_part) { return iequals(local_part, "postmaster"); }
+
+}  // namespace mailsim::mta

@@ -1,0 +1,45 @@
+// Who may send mail through this server (the relay question, RFC 5321 §3.6.2
+// and §7.1): a post office accepts letters for its own addresses from anyone,
+// but forwards letters elsewhere only for its own customers. A server that
+// forwards anyone's mail anywhere is an open relay, abused by spammers.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "real/mta/reply.h"
+
+namespace mailsim::mta {
+
+struct RelayQuestion {
+  bool authenticated = false;    // the client did SMTP AUTH
+  bool trusted_network = false;  // the client's address is in trusted_networks
+  bool local_domain = false;     // the recipient's domain is delivered here
+  bool relay_domain = false;     // we are backup MX for the recipient's domain
+  bool open_relay = false;       // the (dangerous) open_relay setting
+};
+
+enum class RelayVerdict {
+  local,     // for us: accept (then check the mailbox exists)
+  relay,     // for elsewhere, and this client may send there: accept
+  denied,    // for elsewhere, and this client may not: 554 5.7.1
+};
+
+RelayVerdict relay_verdict(const RelayQuestion& q);
+
+// The RCPT reply for a verdict, recipient known to exist:
+// "250 2.1.5 Ok" or "554 5.7.1 <rcpt>: Relay access denied".
+Reply relay_reply(RelayVerdict v, std::string_view recipient);
+
+// Replies of the recipient checks, in one place so tests and lessons agree.
+Reply reply_recipient_ok();
+Reply reply_unknown_user(std::string_view recipient);        // 550 5.1.1
+Reply reply_bad_address(std::string_view recipient);         // 501 5.1.3
+Reply reply_unverified(std::string_view recipient, const Reply& from_next_hop);  // 550 5.1.1 / 450 4.1.1
+
+// True when `address` (textual IPv4 or IPv6) lies in one of `networks`
+// ("10.0.0.0/8", "2001:db8::/32", "127.0.0.1"). Malformed entries never match.
+bool in_networks(std::string_view address, const std::vector<std::string>& networks);
+
+}  // namespace mailsim::mta

@@ -44,4 +44,13 @@ std::optional<std::string> base64_decode(std::string_view text) {
   return out;
 }
 
+std::optional<std::string> base64_decode_lenient(std::string_view text) {
+  std::string compact;
+  compact.reserve(text.size() + 3);
+  for (char c : text)
+    if (c != '\r' && c != '\n' && c != ' ' && c != '\t') compact += c;
+  while (compact.size() % 4 != 0) compact += '=';
+  return base64_decode(compact);
+}
+
 }  // namespace mailsim::codec

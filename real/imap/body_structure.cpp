@@ -1,8 +1,9 @@
 // ENVELOPE and BODYSTRUCTURE (RFC 3501 §7.4.2); see body_structure.h.
 #include "real/imap/body_structure.h"
 
+#include "real/codec/ascii.h"
 #include "real/imap/wire.h"
-#include "real/mime/address.h"
+#include "real/message/address.h"
 
 namespace mailsim::imap {
 
@@ -16,12 +17,12 @@ std::string nstring_field(const mime::Header& h, std::string_view name) {
 // An address list as "((name adl mailbox host) ...)" or NIL.
 std::string address_list(const mime::Header& h, std::string_view name, std::string_view fallback = {}) {
   const std::string* v = h.value(name);
-  std::vector<mime::Address> list;
-  if (v) list = mime::parse_address_list(*v);
+  std::vector<message::Address> list;
+  if (v) list = message::parse_address_list(*v);
   if (list.empty() && !fallback.empty()) return address_list(h, fallback);
   if (list.empty()) return "NIL";
   std::string out = "(";
-  for (const mime::Address& a : list) {
+  for (const message::Address& a : list) {
     out += "(" + imap_nstring(a.name) + " " + imap_nstring(a.route) + " " + imap_nstring(a.mailbox) + " " +
            imap_nstring(a.host) + ")";
   }
@@ -34,14 +35,14 @@ std::string params(const std::vector<mime::Param>& ps) {
   std::string out = "(";
   for (const mime::Param& p : ps) {
     if (out.size() > 1) out += ' ';
-    out += imap_string(mime::to_upper(p.name)) + " " + imap_string(p.value);
+    out += imap_string(codec::to_upper(p.name)) + " " + imap_string(p.value);
   }
   return out + ")";
 }
 
 std::string disposition(const mime::Entity& e) {
   if (!e.disposition) return "NIL";
-  return "(" + imap_string(mime::to_upper(e.disposition->type)) + " " + params(e.disposition->params) + ")";
+  return "(" + imap_string(codec::to_upper(e.disposition->type)) + " " + params(e.disposition->params) + ")";
 }
 
 // body-fld-lang: NIL, one string, or a list for "en, fr".
@@ -90,7 +91,7 @@ std::string body_structure(const mime::Entity& e, bool ext) {
   if (e.is_multipart()) {
     std::string out = "(";
     for (const mime::Entity& p : e.parts) out += body_structure(p, ext);
-    out += " " + imap_string(mime::to_upper(e.content_type.subtype));
+    out += " " + imap_string(codec::to_upper(e.content_type.subtype));
     if (ext) {
       out += " " + params(e.content_type.params) + " " + disposition(e) + " " + language(e) + " " +
              nstring_field(e.header, "Content-Location");
@@ -98,11 +99,11 @@ std::string body_structure(const mime::Entity& e, bool ext) {
     return out + ")";
   }
   std::string out = "(";
-  out += imap_string(mime::to_upper(e.content_type.type)) + " " + imap_string(mime::to_upper(e.content_type.subtype));
+  out += imap_string(codec::to_upper(e.content_type.type)) + " " + imap_string(codec::to_upper(e.content_type.subtype));
   out += " " + params(e.content_type.params);
   out += " " + nstring_field(e.header, "Content-ID");
   out += " " + nstring_field(e.header, "Content-Description");
-  out += " " + imap_string(mime::to_upper(e.encoding));
+  out += " " + imap_string(codec::to_upper(e.encoding));
   out += " " + std::to_string(e.body_size());
   if (e.is_message_rfc822()) {
     const mime::Entity& inner = e.message.front();

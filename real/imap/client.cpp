@@ -4,10 +4,10 @@
 #include <algorithm>
 #include <utility>
 
+#include "real/codec/ascii.h"
 #include "real/codec/base64.h"
 #include "real/imap/command.h"
 #include "real/imap/wire.h"
-#include "real/mime/mime.h"
 
 namespace mailsim::imap {
 
@@ -45,36 +45,6 @@ ReaderLimits response_limits(const ClientConfig& c) {
 std::string strip_crlf(std::string_view s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.remove_suffix(1);
   return std::string(s);
-}
-
-// "{n}\r\n<n octets>" → "{n} <n octets>" for the trace.
-std::string summarize(std::string_view text) {
-  std::string out;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    std::size_t crlf = text.find("\r\n", i);
-    if (crlf == std::string_view::npos) {
-      out += text.substr(i);
-      break;
-    }
-    std::string_view line = text.substr(i, crlf - i);
-    out += line;
-    i = crlf + 2;
-    std::size_t open = line.rfind('{');
-    if (line.ends_with("}") && open != std::string_view::npos) {
-      std::uint64_t n = 0;
-      bool ok = open + 2 < line.size();
-      for (char c : line.substr(open + 1, line.size() - open - 2)) {
-        if (c < '0' || c > '9') ok = false;
-        else n = n * 10 + static_cast<std::uint64_t>(c - '0');
-      }
-      if (ok) {
-        out += " <" + std::to_string(n) + " octets>";
-        i += std::min<std::uint64_t>(n, text.size() - i);
-      }
-    }
-  }
-  return out;
 }
 
 bool parse_u32(std::string_view s, std::uint32_t& out) {
@@ -137,7 +107,7 @@ void ClientSession::receive(std::string_view bytes) {
 void ClientSession::send_command(std::string text, ClientStep step) {
   tag_ = config_.tag_prefix + std::to_string(next_tag_++);
   std::string line = tag_ + " " + text;
-  events_.push_back(client_events::CommandSent{tag_, summarize(line)});
+  events_.push_back(client_events::CommandSent{tag_, summarize_literals(line)});
   out_ += line + "\r\n";
   set_step(step);
 }
@@ -190,7 +160,7 @@ void ClientSession::read_capabilities(std::string_view list) {
   while (i < list.size()) {
     std::size_t sp = list.find(' ', i);
     if (sp == std::string_view::npos) sp = list.size();
-    if (sp > i) caps_.insert(mime::to_upper(list.substr(i, sp - i)));
+    if (sp > i) caps_.insert(codec::to_upper(list.substr(i, sp - i)));
     i = sp + 1;
   }
 }
@@ -199,7 +169,7 @@ void ClientSession::read_capabilities(std::string_view list) {
 
 void ClientSession::handle(const std::string& frame) {
   std::string first_line = strip_crlf(std::string_view(frame).substr(0, frame.find("\r\n")));
-  events_.push_back(client_events::ResponseReceived{summarize(strip_crlf(frame))});
+  events_.push_back(client_events::ResponseReceived{summarize_literals(strip_crlf(frame))});
 
   if (frame.starts_with("+")) {
     if (step_ == ClientStep::kAuthenticate) {
@@ -219,7 +189,7 @@ void ClientSession::handle(const std::string& frame) {
   if (sp == std::string::npos || first_line.substr(0, sp) != tag_) return;  // not ours: ignore
   std::string_view rest = std::string_view(first_line).substr(sp + 1);
   std::size_t sp2 = rest.find(' ');
-  std::string status = mime::to_upper(rest.substr(0, sp2));
+  std::string status = codec::to_upper(rest.substr(0, sp2));
   handle_tagged(status, sp2 == std::string_view::npos ? std::string_view() : rest.substr(sp2 + 1));
 }
 
@@ -231,12 +201,12 @@ void ClientSession::handle_untagged(std::string_view text, const std::string& fr
     std::size_t close = text.find(']', open);
     if (close == std::string_view::npos) return std::nullopt;
     std::string_view inner = text.substr(open + 1, close - open - 1);
-    if (!mime::iequals(inner.substr(0, name.size()), name)) return std::nullopt;
+    if (!codec::iequals(inner.substr(0, name.size()), name)) return std::nullopt;
     inner.remove_prefix(std::min(inner.size(), name.size() + 1));
     return inner;
   };
 
-  std::string upper = mime::to_upper(text.substr(0, std::min<std::size_t>(text.size(), 16)));
+  std::string upper = codec::to_upper(text.substr(0, std::min<std::size_t>(text.size(), 16)));
   if (upper.starts_with("OK") || upper.starts_with("PREAUTH")) {
     if (auto caps = code("CAPABILITY")) read_capabilities(*caps);
     if (auto v = code("UIDVALIDITY")) parse_u32(*v, uidvalidity_);
@@ -275,7 +245,7 @@ void ClientSession::handle_untagged(std::string_view text, const std::string& fr
   std::size_t sp = text.find(' ');
   std::uint32_t n = 0;
   if (sp == std::string_view::npos || !parse_u32(text.substr(0, sp), n)) return;
-  std::string what = mime::to_upper(text.substr(sp + 1, 6));
+  std::string what = codec::to_upper(text.substr(sp + 1, 6));
   if (what.starts_with("EXISTS")) {
     bool grew = n > exists_;
     exists_ = n;
@@ -311,7 +281,7 @@ void ClientSession::parse_fetch(const std::string& frame, std::size_t at) {
       if (frame[i] == ']') --depth;
       ++i;
     }
-    std::string name = mime::to_upper(std::string_view(frame).substr(start, i - start));
+    std::string name = codec::to_upper(std::string_view(frame).substr(start, i - start));
     if (i < frame.size() && frame[i] == ' ') ++i;
     // Value: a list, a literal, a quoted string or an atom.
     std::string value;

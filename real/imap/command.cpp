@@ -5,8 +5,8 @@
 #include <cctype>
 #include <stdexcept>
 
+#include "real/codec/ascii.h"
 #include "real/imap/wire.h"
-#include "real/mime/mime.h"
 
 namespace mailsim::imap {
 
@@ -73,7 +73,7 @@ class Cursor {
     std::size_t start = pos_;
     while (!at_end() && is_atom_char(s_[pos_]) && s_[pos_] != '[' && s_[pos_] != '<' && s_[pos_] != ']') ++pos_;
     if (pos_ == start) throw ParseError(std::string("Expected ") + what);
-    return mime::to_upper(s_.substr(start, pos_ - start));
+    return codec::to_upper(s_.substr(start, pos_ - start));
   }
 
   std::string quoted() {
@@ -128,7 +128,7 @@ class Cursor {
   std::optional<std::string> nstring(const char* what) {
     if (peek() == '"' || peek() == '{') return string(what);
     std::string a = atom(what);
-    if (!mime::iequals(a, "NIL")) throw ParseError(std::string("Expected ") + what + " or NIL");
+    if (!codec::iequals(a, "NIL")) throw ParseError(std::string("Expected ") + what + " or NIL");
     return std::nullopt;
   }
   // list-mailbox: list-chars (atom chars, % * and ]) or a string.
@@ -517,7 +517,7 @@ ParseResult parse_command(std::string_view frame) {
       cmd.args.push_back(c.astring("a password"));
     } else if (n == "AUTHENTICATE") {
       c.sp();
-      cmd.args.push_back(mime::to_upper(c.atom("a SASL mechanism")));
+      cmd.args.push_back(codec::to_upper(c.atom("a SASL mechanism")));
       if (c.eat(' ')) cmd.args.push_back(c.atom("an initial response"));
     } else if (n == "SELECT" || n == "EXAMINE" || n == "CREATE" || n == "DELETE" || n == "SUBSCRIBE" ||
                n == "UNSUBSCRIBE") {

@@ -5,11 +5,12 @@
 #include <map>
 #include <set>
 
+#include "real/codec/ascii.h"
 #include "real/codec/base64.h"
 #include "real/imap/body_structure.h"
 #include "real/imap/wire.h"
-#include "real/mime/date.h"
-#include "real/mime/encoded_word.h"
+#include "real/message/date.h"
+#include "real/message/encoded_word.h"
 #include "real/mime/mime.h"
 
 namespace mailsim::imap {
@@ -34,40 +35,6 @@ namespace {
 
 constexpr std::string_view kSystemFlags = "\\Answered \\Flagged \\Deleted \\Seen \\Draft";
 
-// "{n}\r\n<n octets>" → "{n} <n octets>", final CRLF dropped: one readable
-// line for the trace.
-std::string summarize(std::string_view text) {
-  std::string out;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    std::size_t crlf = text.find("\r\n", i);
-    if (crlf == std::string_view::npos) {
-      out += text.substr(i);
-      break;
-    }
-    std::string_view line = text.substr(i, crlf - i);
-    out += line;
-    i = crlf + 2;
-    std::size_t open = line.rfind('{');
-    if (line.ends_with("}") && open != std::string_view::npos) {
-      std::string_view num = line.substr(open + 1, line.size() - open - 2);
-      if (num.ends_with("+")) num.remove_suffix(1);
-      std::uint64_t n = 0;
-      bool ok = !num.empty();
-      for (char c : num) {
-        if (c < '0' || c > '9') ok = false;
-        else n = n * 10 + static_cast<std::uint64_t>(c - '0');
-      }
-      if (ok) {
-        std::uint64_t skip = std::min<std::uint64_t>(n, text.size() - i);
-        out += " <" + std::to_string(n) + " octets>";
-        i += skip;
-      }
-    }
-  }
-  return out;
-}
-
 // A FLAGS list; \Recent is the store's per-session bit, shown here.
 std::string flag_list(const MessageInfo& m) {
   std::string f = store::format_flags(m.flags);
@@ -81,7 +48,7 @@ std::optional<store::Flags> to_store_flags(const std::vector<std::string>& names
   store::Flags f;
   for (const std::string& n : names) {
     if (n.starts_with("\\")) {
-      if (mime::iequals(n, "\\Recent")) continue;
+      if (codec::iequals(n, "\\Recent")) continue;
       auto sf = store::parse_system_flag(n);
       if (!sf) return std::nullopt;
       f.set(*sf);
@@ -116,7 +83,7 @@ bool list_match(std::string_view pattern, std::string_view name) {
 
 // INBOX is case-insensitive: so is the INBOX part of a pattern.
 std::string canonical_pattern(std::string pattern) {
-  if (pattern.size() >= 5 && mime::iequals(std::string_view(pattern).substr(0, 5), "INBOX") &&
+  if (pattern.size() >= 5 && codec::iequals(std::string_view(pattern).substr(0, 5), "INBOX") &&
       (pattern.size() == 5 || pattern[5] == store::MailboxStore::kDelimiter)) {
     for (std::size_t i = 0; i < 5; ++i) pattern[i] = "INBOX"[i];
   }
@@ -135,7 +102,7 @@ std::string section_name(const FetchAtt& att) {
 std::string header_fields(const mime::Header& header, const std::vector<std::string>& names, bool negate) {
   std::string out;
   for (const mime::HeaderField& f : header.fields()) {
-    bool listed = std::any_of(names.begin(), names.end(), [&](const std::string& n) { return mime::iequals(n, f.name); });
+    bool listed = std::any_of(names.begin(), names.end(), [&](const std::string& n) { return codec::iequals(n, f.name); });
     if (listed != negate) {
       out += f.raw;
       if (!f.raw.ends_with("\n")) out += "\r\n";
@@ -185,9 +152,9 @@ struct SearchSubject {
   bool header_contains(std::string_view field, std::string_view needle) {
     bool any = false;
     for (const mime::HeaderField& f : entity().header.fields()) {
-      if (!mime::iequals(f.name, field)) continue;
+      if (!codec::iequals(f.name, field)) continue;
       any = true;
-      if (mime::icontains(mime::decode_encoded_words(f.value), needle) || mime::icontains(f.value, needle))
+      if (codec::icontains(message::decode_words(f.value), needle) || codec::icontains(f.value, needle))
         return true;
     }
     return any && needle.empty();
@@ -245,20 +212,20 @@ bool search_match(const SearchKey& k, SearchSubject& s) {
     case K::kTo: return s.header_contains("To", k.text);
     case K::kSubject: return s.header_contains("Subject", k.text);
     case K::kHeader: return s.header_contains(k.field, k.text);
-    case K::kBody: return mime::icontains(s.body(), k.text);
+    case K::kBody: return codec::icontains(s.body(), k.text);
     case K::kText: {
       const mime::Entity& e = s.entity();
-      return mime::icontains(mime::decode_encoded_words(e.header_text(s.raw())), k.text) ||
-             mime::icontains(s.body(), k.text);
+      return codec::icontains(message::decode_words(e.header_text(s.raw())), k.text) ||
+             codec::icontains(s.body(), k.text);
     }
-    case K::kBefore: return day_of(s.info->internal_date) < k.day;
-    case K::kOn: return day_of(s.info->internal_date) == k.day;
-    case K::kSince: return day_of(s.info->internal_date) >= k.day;
+    case K::kBefore: return message::day_of(s.info->internal_date) < k.day;
+    case K::kOn: return message::day_of(s.info->internal_date) == k.day;
+    case K::kSince: return message::day_of(s.info->internal_date) >= k.day;
     case K::kSentBefore:
     case K::kSentOn:
     case K::kSentSince: {
       const std::string* date = s.entity().header.value("Date");
-      auto day = date ? mime::date_header_day(*date) : std::nullopt;
+      auto day = date ? message::parse_date_day(*date) : std::nullopt;
       if (!day) return false;
       if (k.kind == K::kSentBefore) return *day < k.day;
       if (k.kind == K::kSentOn) return *day == k.day;
@@ -430,7 +397,7 @@ void ServerSession::pump() {
 }
 
 void ServerSession::send_raw(std::string text) {
-  emit(server_events::ResponseSent{summarize(text)});
+  emit(server_events::ResponseSent{summarize_literals(text)});
   out_ += text;
 }
 
@@ -512,7 +479,7 @@ void ServerSession::dispatch(std::string frame) {
     idle.tag = pending_tag_;
     idle.name = "IDLE";
     current_ = find_handler("IDLE");
-    if (mime::iequals(line, "DONE")) {
+    if (codec::iequals(line, "DONE")) {
       bad_in_a_row_ = 0;
       finish(idle, "OK", "IDLE terminated");
     } else {
@@ -535,12 +502,12 @@ void ServerSession::dispatch(std::string frame) {
 
   ParseResult parsed = parse_command(frame);
   if (!parsed.command) {
-    emit(server_events::CommandReceived{parsed.tag, "", summarize(frame)});
+    emit(server_events::CommandReceived{parsed.tag, "", summarize_literals(frame)});
     bad(parsed.tag, parsed.error);
     return;
   }
   const Command& cmd = *parsed.command;
-  emit(server_events::CommandReceived{cmd.tag, (cmd.uid ? "UID " : "") + cmd.name, summarize(frame)});
+  emit(server_events::CommandReceived{cmd.tag, (cmd.uid ? "UID " : "") + cmd.name, summarize_literals(frame)});
   execute(cmd);
 }
 
@@ -978,7 +945,7 @@ void ServerSession::cmd_expunge(const Command& cmd) {
 }
 
 void ServerSession::cmd_search(const Command& cmd) {
-  if (cmd.charset && !mime::iequals(*cmd.charset, "UTF-8") && !mime::iequals(*cmd.charset, "US-ASCII")) {
+  if (cmd.charset && !codec::iequals(*cmd.charset, "UTF-8") && !codec::iequals(*cmd.charset, "US-ASCII")) {
     finish(cmd, "NO", "[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
     return;
   }

@@ -1,21 +1,15 @@
 // IMAP4rev1 wire formats; see wire.h.
 #include "real/imap/wire.h"
 
-#include <array>
+#include <algorithm>
 #include <cstdio>
 
-#include "real/mime/date.h"
-#include "real/mime/mime.h"
+#include "real/codec/ascii.h"
+#include "real/message/date.h"
 
 namespace mailsim::imap {
 
 namespace {
-
-constexpr std::array<std::string_view, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-
-using mime::civil_from_days;
-using mime::days_from_civil;
 
 bool digits(std::string_view s, std::size_t n, int& out) {
   if (s.size() != n) return false;
@@ -25,18 +19,6 @@ bool digits(std::string_view s, std::size_t n, int& out) {
     out = out * 10 + (c - '0');
   }
   return true;
-}
-
-std::optional<unsigned> month_of(std::string_view s) {
-  for (std::size_t i = 0; i < kMonths.size(); ++i)
-    if (mime::iequals(kMonths[i], s)) return static_cast<unsigned>(i + 1);
-  return std::nullopt;
-}
-
-unsigned days_in_month(std::int64_t y, unsigned m) {
-  static constexpr unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  return m == 2 && leap ? 29 : kDays[m - 1];
 }
 
 // "dd-Mon-yyyy" (day one or two digits, or space-padded) to days.
@@ -49,10 +31,10 @@ std::optional<std::int64_t> parse_day_month_year(std::string_view s) {
   int day = 0, year = 0;
   std::string_view ds = s.substr(0, d1);
   if (!(digits(ds, 1, day) || digits(ds, 2, day))) return std::nullopt;
-  auto month = month_of(s.substr(d1 + 1, d2 - d1 - 1));
+  auto month = message::month_from_name(s.substr(d1 + 1, d2 - d1 - 1));
   if (!month || !digits(s.substr(d2 + 1), 4, year)) return std::nullopt;
-  if (day < 1 || static_cast<unsigned>(day) > days_in_month(year, *month)) return std::nullopt;
-  return days_from_civil(year, *month, static_cast<unsigned>(day));
+  if (day < 1 || static_cast<unsigned>(day) > message::days_in_month(year, *month)) return std::nullopt;
+  return message::days_from_civil(year, *month, static_cast<unsigned>(day));
 }
 
 }  // namespace
@@ -89,23 +71,18 @@ std::string imap_nstring(const std::optional<std::string>& s) { return s ? imap_
 std::string imap_nstring(const std::string* s) { return s ? imap_string(*s) : "NIL"; }
 
 std::string imap_astring(std::string_view s) {
-  bool atom = !s.empty() && !mime::iequals(s, "NIL");
+  bool atom = !s.empty() && !codec::iequals(s, "NIL");
   for (char c : s)
     if (!is_atom_char(c)) atom = false;
   return atom ? std::string(s) : imap_string(s);
 }
 
 std::string format_internal_date(std::int64_t t) {
-  std::int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
-  std::int64_t secs = t - days * 86400;
-  std::int64_t y;
-  unsigned m, d;
-  civil_from_days(days, y, m, d);
+  const message::CivilTime c = message::civil_time(t, 0);
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%02u-%s-%04lld %02lld:%02lld:%02lld +0000", d,
-                std::string(kMonths[m - 1]).c_str(), static_cast<long long>(y),
-                static_cast<long long>(secs / 3600), static_cast<long long>(secs / 60 % 60),
-                static_cast<long long>(secs % 60));
+  std::snprintf(buf, sizeof buf, "%02u-%s-%04lld %02d:%02d:%02d +0000", c.date.day,
+                message::month_name(c.date.month).data(), static_cast<long long>(c.date.year), c.hour, c.minute,
+                c.second);
   return buf;
 }
 
@@ -129,7 +106,37 @@ std::optional<std::int64_t> parse_date(std::string_view s) {
   return parse_day_month_year(s);
 }
 
-std::int64_t day_of(std::int64_t t) { return t >= 0 ? t / 86400 : -((-t + 86399) / 86400); }
+std::string summarize_literals(std::string_view text) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    std::size_t crlf = text.find("\r\n", i);
+    if (crlf == std::string_view::npos) {
+      out += text.substr(i);
+      break;
+    }
+    std::string_view line = text.substr(i, crlf - i);
+    out += line;
+    i = crlf + 2;
+    std::size_t open = line.rfind('{');
+    if (line.ends_with("}") && open != std::string_view::npos) {
+      std::string_view num = line.substr(open + 1, line.size() - open - 2);
+      if (num.ends_with("+")) num.remove_suffix(1);
+      std::uint64_t n = 0;
+      bool ok = !num.empty();
+      for (char c : num) {
+        if (c < '0' || c > '9') ok = false;
+        else n = n * 10 + static_cast<std::uint64_t>(c - '0');
+      }
+      if (ok) {
+        std::uint64_t skip = std::min<std::uint64_t>(n, text.size() - i);
+        out += " <" + std::to_string(n) + " octets>";
+        i += skip;
+      }
+    }
+  }
+  return out;
+}
 
 std::string format_number_set(const std::vector<std::uint32_t>& n) {
   std::string out;

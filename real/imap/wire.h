@@ -32,8 +32,13 @@ std::string format_internal_date(std::int64_t epoch_seconds);
 std::optional<std::int64_t> parse_date_time(std::string_view s);
 // RFC 3501 date ("1-Feb-1994") to days since the epoch; nullopt when malformed.
 std::optional<std::int64_t> parse_date(std::string_view s);
-// The UTC day (days since the epoch) of a moment, for SEARCH SINCE/BEFORE/ON.
-std::int64_t day_of(std::int64_t epoch_seconds);
+// The UTC day of a moment for SEARCH SINCE/BEFORE/ON is message::day_of()
+// (real/message/date.h), which also holds the calendar arithmetic used here.
+
+// One readable line for the trace: every literal "{n}\r\n<n octets>" (or
+// LITERAL+ "{n+}") becomes "{n} <n octets>", line breaks go, and the octets
+// themselves are left out (a message body, a password).
+std::string summarize_literals(std::string_view text);
 
 // "1:3,7,9:10": numbers in the order given, consecutive runs joined (UIDPLUS
 // COPYUID / APPENDUID, RFC 4315 §3). Empty input gives "".

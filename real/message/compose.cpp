@@ -88,14 +88,10 @@ std::string make_message_id(std::string_view unique, std::string_view host) {
 }
 
 std::string make_message_id(std::int64_t unix_seconds, std::uint64_t sequence, std::string_view host) {
-  // Reuse the date arithmetic: "Mon, 23 Nov 2026 00:30:00 +0000" -> digits.
-  const std::string d = format_date(unix_seconds, 0);
-  static constexpr std::string_view kMonths = "JanFebMarAprMayJunJulAugSepOctNovDec";
-  const auto month = kMonths.find(d.substr(8, 3)) / 3 + 1;
+  const CivilTime t = civil_time(unix_seconds, 0);
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%s%02zu%s%s%s%s.%llx", d.substr(12, 4).c_str(), month,
-                d.substr(5, 2).c_str(), d.substr(17, 2).c_str(), d.substr(20, 2).c_str(),
-                d.substr(23, 2).c_str(), static_cast<unsigned long long>(sequence));
+  std::snprintf(buf, sizeof buf, "%04lld%02u%02u%02d%02d%02d.%llx", static_cast<long long>(t.date.year),
+                t.date.month, t.date.day, t.hour, t.minute, t.second, static_cast<unsigned long long>(sequence));
   return make_message_id(buf, host);
 }
 

@@ -7,70 +7,42 @@
 #include <cctype>
 #include <cstdio>
 #include <stdexcept>
+#include <vector>
+
+#include "real/codec/ascii.h"
+#include "real/message/lexical.h"
 
 namespace mailsim::message {
 namespace {
 
 constexpr std::array<const char*, 7> kWeekdays{"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-constexpr std::array<const char*, 12> kMonths{"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                              "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+constexpr std::array<std::string_view, 12> kMonths{"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
 std::int64_t floor_div(std::int64_t a, std::int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
-// Days since 1970-01-01 for a civil date (month 1..12).
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = floor_div(y, 400);
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+// RFC 5322 §4.3: a two-digit year 00-49 is 2000-2049, 50-99 is 1950-1999; a
+// three-digit year is 1900 plus it. Four digits or more are the year itself.
+std::int64_t expand_year(std::int64_t year, std::size_t digits) {
+  if (digits <= 2) return year + (year < 50 ? 2000 : 1900);
+  if (digits == 3) return year + 1900;
+  return year;
 }
 
-struct Civil {
-  std::int64_t year;
-  unsigned month;
-  unsigned day;
-};
-
-Civil civil_from_days(std::int64_t z) {
-  z += 719468;
-  const std::int64_t era = floor_div(z, 146097);
-  const auto doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-  return {static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2), m, d};
-}
-
-// A tiny cursor over the date text; CFWS is reduced to spaces and comments.
+// A tiny cursor over the date text; comments and folding are skipped (CFWS).
 struct Cursor {
   std::string_view s;
   std::size_t i = 0;
-  void skip_cfws() {
-    for (;;) {
-      while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n')) ++i;
-      if (i < s.size() && s[i] == '(') {  // comment, possibly nested
-        int depth = 0;
-        for (; i < s.size(); ++i) {
-          if (s[i] == '\\') { ++i; continue; }
-          if (s[i] == '(') ++depth;
-          if (s[i] == ')' && --depth == 0) { ++i; break; }
-        }
-        continue;
-      }
-      return;
-    }
-  }
+  std::size_t digits = 0;  // how many digits the last number() read
+  void skip_cfws() { i = message::skip_cfws(s, i); }
   std::optional<std::int64_t> number(std::size_t min_digits, std::size_t max_digits) {
     skip_cfws();
     std::size_t start = i;
     std::int64_t v = 0;
     while (i < s.size() && i - start < max_digits && std::isdigit(static_cast<unsigned char>(s[i])))
       v = v * 10 + (s[i++] - '0');
-    if (i - start < min_digits) return std::nullopt;
+    digits = i - start;
+    if (digits < min_digits) return std::nullopt;
     return v;
   }
   std::string_view word() {
@@ -86,30 +58,71 @@ struct Cursor {
   }
 };
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t k = 0; k < a.size(); ++k)
-    if (std::tolower(static_cast<unsigned char>(a[k])) != std::tolower(static_cast<unsigned char>(b[k])))
-      return false;
-  return true;
+}  // namespace
+
+// ---- calendar --------------------------------------------------------------
+
+std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const std::int64_t era = floor_div(y, 400);
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
 }
 
-}  // namespace
+CivilDate civil_from_days(std::int64_t z) {
+  z += 719468;
+  const std::int64_t era = floor_div(z, 146097);
+  const auto doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
+  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+  return {static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2), m, d};
+}
+
+unsigned days_in_month(std::int64_t y, unsigned m) {
+  static constexpr unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  return m == 2 && leap ? 29 : kDays[m - 1];
+}
+
+std::int64_t day_of(std::int64_t unix_seconds) { return floor_div(unix_seconds, 86400); }
+
+std::string_view month_name(unsigned month) { return kMonths.at(month - 1); }
+
+std::optional<unsigned> month_from_name(std::string_view name) {
+  for (unsigned k = 0; k < kMonths.size(); ++k)
+    if (codec::iequals(name, kMonths[k])) return k + 1;
+  return std::nullopt;
+}
+
+CivilTime civil_time(std::int64_t unix_seconds, int utc_offset_minutes) {
+  const std::int64_t local = unix_seconds + std::int64_t{utc_offset_minutes} * 60;
+  const std::int64_t days = day_of(local);
+  const std::int64_t secs = local - days * 86400;
+  const std::int64_t from_sunday = days + 4;  // 1970-01-01 was a Thursday
+  CivilTime t;
+  t.date = civil_from_days(days);
+  t.hour = static_cast<int>(secs / 3600);
+  t.minute = static_cast<int>(secs / 60 % 60);
+  t.second = static_cast<int>(secs % 60);
+  t.weekday = static_cast<unsigned>(from_sunday - floor_div(from_sunday, 7) * 7);
+  return t;
+}
+
+// ---- RFC 5322 date-time ----------------------------------------------------
 
 std::string format_date(std::int64_t unix_seconds, int utc_offset_minutes) {
   if (utc_offset_minutes <= -6000 || utc_offset_minutes >= 6000)
     throw std::invalid_argument("format_date: zone offset out of range");
-  const std::int64_t local = unix_seconds + std::int64_t{utc_offset_minutes} * 60;
-  const std::int64_t days = floor_div(local, 86400);
-  const std::int64_t secs = local - days * 86400;
-  const Civil c = civil_from_days(days);
-  const std::int64_t from_sunday = days + 4;  // 1970-01-01 was a Thursday
-  const auto weekday = static_cast<std::size_t>(from_sunday - floor_div(from_sunday, 7) * 7);
+  const CivilTime t = civil_time(unix_seconds, utc_offset_minutes);
   const int off = utc_offset_minutes < 0 ? -utc_offset_minutes : utc_offset_minutes;
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%s, %02u %s %04lld %02d:%02d:%02d %c%02d%02d", kWeekdays[weekday], c.day,
-                kMonths[c.month - 1], static_cast<long long>(c.year), static_cast<int>(secs / 3600),
-                static_cast<int>(secs / 60 % 60), static_cast<int>(secs % 60),
+  std::snprintf(buf, sizeof buf, "%s, %02u %s %04lld %02d:%02d:%02d %c%02d%02d", kWeekdays[t.weekday], t.date.day,
+                kMonths[t.date.month - 1].data(), static_cast<long long>(t.date.year), t.hour, t.minute, t.second,
                 utc_offset_minutes < 0 ? '-' : '+', off / 60, off % 60);
   return buf;
 }
@@ -125,15 +138,10 @@ std::optional<std::int64_t> parse_date(std::string_view text) {
     cur.i = save;
   }
   const auto day = cur.number(1, 2);
-  const std::string_view mon = cur.word();
+  const auto month = month_from_name(cur.word());
   auto year = cur.number(2, 4);
-  if (!day || !year) return std::nullopt;
-  unsigned month = 0;
-  for (unsigned k = 0; k < 12; ++k)
-    if (iequals(mon, kMonths[k])) month = k + 1;
-  if (month == 0 || *day < 1 || *day > 31) return std::nullopt;
-  if (*year < 50) *year += 2000;         // RFC 5322 §4.3 obsolete two-digit years
-  else if (*year < 1000) *year += 1900;
+  if (!day || !year || !month || *day < 1 || *day > 31) return std::nullopt;
+  *year = expand_year(*year, cur.digits);
   const auto hour = cur.number(2, 2);
   if (!hour || !cur.eat(':')) return std::nullopt;
   const auto minute = cur.number(2, 2);
@@ -160,11 +168,42 @@ std::optional<std::int64_t> parse_date(std::string_view text) {
         {"CDT", -300}, {"MST", -420}, {"MDT", -360}, {"PST", -480}, {"PDT", -420}}};
     bool known = false;
     for (const auto& [name, minutes] : kZones)
-      if (iequals(zone, name)) { offset = minutes; known = true; }
+      if (codec::iequals(zone, name)) { offset = minutes; known = true; }
     if (!known) return std::nullopt;  // includes a missing zone
   }
-  const std::int64_t days = days_from_civil(*year, month, static_cast<unsigned>(*day));
+  const std::int64_t days = days_from_civil(*year, *month, static_cast<unsigned>(*day));
   return days * 86400 + *hour * 3600 + *minute * 60 + second - std::int64_t{offset} * 60;
+}
+
+std::optional<std::int64_t> parse_date_day(std::string_view text) {
+  std::vector<std::string_view> words;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i <= text.size(); ++i) {
+    if (i == text.size() || text[i] == ' ' || text[i] == '\t' || text[i] == ',' || text[i] == '\r' ||
+        text[i] == '\n') {
+      if (i > start) words.push_back(text.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  auto number = [](std::string_view w) -> std::optional<std::int64_t> {
+    if (w.empty() || w.size() > 4) return std::nullopt;
+    std::int64_t v = 0;
+    for (char c : w) {
+      if (c < '0' || c > '9') return std::nullopt;
+      v = v * 10 + (c - '0');
+    }
+    return v;
+  };
+  // "day month year" anywhere: a day-of-week, comments or junk may precede.
+  for (std::size_t i = 0; i + 2 < words.size(); ++i) {
+    const auto day = number(words[i]);
+    if (!day || *day < 1 || *day > 31) continue;
+    const auto month = words[i + 1].size() >= 3 ? month_from_name(words[i + 1].substr(0, 3)) : std::nullopt;
+    const auto year = number(words[i + 2]);
+    if (!month || !year) continue;
+    return days_from_civil(expand_year(*year, words[i + 2].size()), *month, static_cast<unsigned>(*day));
+  }
+  return std::nullopt;
 }
 
 }  // namespace mailsim::message

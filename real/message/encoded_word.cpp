@@ -1,16 +1,16 @@
 // RFC 2047 §2 (syntax), §4 (B and Q encodings), §5 (where words may occur),
-// §6 (decoding). Base64 from real/codec (OpenSSL); charsets through iconv.
+// §6 (decoding). Base64 and Q from real/codec; charsets through iconv.
 #include "real/message/encoded_word.h"
-
-#include "real/codec/base64.h"
 
 #include <iconv.h>
 
-#include <cctype>
 #include <algorithm>
 #include <cerrno>
 #include <optional>
-#include <vector>
+
+#include "real/codec/ascii.h"
+#include "real/codec/base64.h"
+#include "real/codec/quoted_printable.h"
 
 namespace mailsim::message {
 namespace {
@@ -19,14 +19,6 @@ constexpr std::size_t kMaxWord = 75;  // §2
 constexpr std::size_t kMaxLine = 76;  // §2, lines holding encoded-words
 constexpr std::string_view kPrefix = "=?UTF-8?B?";
 constexpr std::string_view kSuffix = "?=";
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
-}
 
 // Length of the UTF-8 sequence that starts with byte `lead` (1 for stray
 // continuation bytes, so broken input still advances).
@@ -39,7 +31,7 @@ std::size_t utf8_length(unsigned char lead) {
 
 // Converts `bytes` from `charset` to UTF-8; nullopt if iconv cannot.
 std::optional<std::string> to_utf8(const std::string& bytes, const std::string& charset) {
-  if (iequals(charset, "UTF-8") || iequals(charset, "US-ASCII") || iequals(charset, "UTF8"))
+  if (codec::iequals(charset, "UTF-8") || codec::iequals(charset, "US-ASCII") || codec::iequals(charset, "UTF8"))
     return bytes;
   iconv_t cd = iconv_open("UTF-8", charset.c_str());
   if (cd == reinterpret_cast<iconv_t>(-1)) return std::nullopt;
@@ -76,32 +68,6 @@ struct Word {
   std::string bytes;      // decoded, still in `charset`
 };
 
-std::optional<std::string> decode_q(std::string_view text) {
-  std::string out;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '_') {
-      out += ' ';
-    } else if (c == '=') {
-      if (i + 2 >= text.size()) return std::nullopt;
-      const auto hex = [](char h) -> int {
-        if (h >= '0' && h <= '9') return h - '0';
-        if (h >= 'A' && h <= 'F') return h - 'A' + 10;
-        if (h >= 'a' && h <= 'f') return h - 'a' + 10;
-        return -1;
-      };
-      const int hi = hex(text[i + 1]);
-      const int lo = hex(text[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      out += static_cast<char>(hi * 16 + lo);
-      i += 2;
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
 // Parses the encoded-word starting at `pos` ("=?"), or nullopt.
 std::optional<Word> parse_word(std::string_view v, std::size_t pos) {
   const std::size_t q1 = v.find('?', pos + 2);
@@ -115,12 +81,45 @@ std::optional<Word> parse_word(std::string_view v, std::size_t pos) {
   std::string charset(v.substr(pos + 2, q1 - pos - 2));
   if (charset.empty()) return std::nullopt;
   if (const auto star = charset.find('*'); star != std::string::npos) charset.resize(star);  // RFC 2231 language
-  const char enc = static_cast<char>(std::toupper(static_cast<unsigned char>(v[q1 + 1])));
+  const char enc = v[q1 + 1];
   std::optional<std::string> bytes;
-  if (enc == 'B') bytes = codec::base64_decode(text);
-  else if (enc == 'Q') bytes = decode_q(text);
+  // B: padding is often missing in the wild; Q: a bad "=XX" spoils the word.
+  if (enc == 'B' || enc == 'b') bytes = codec::base64_decode_lenient(text);
+  else if (enc == 'Q' || enc == 'q') bytes = codec::q_decode(text);
   if (!bytes) return std::nullopt;
   return Word{pos, end + 2, charset, std::move(*bytes)};
+}
+
+bool is_wsp(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+bool is_wsp_only(std::string_view s) { return std::all_of(s.begin(), s.end(), is_wsp); }
+
+// A run of encoded-words that starts at an "=?" and continues over white
+// space with further words in the same charset.
+struct Run {
+  std::string text;      // UTF-8, or the run as written when it would not convert
+  std::size_t end = 0;   // first byte after the run
+  bool decoded = false;
+};
+
+// Joins the words' bytes before converting, so a character split across two
+// words (seen in the wild) decodes whole. nullopt when no word starts at `pos`.
+std::optional<Run> decode_run(std::string_view value, std::size_t pos) {
+  std::optional<Word> w = parse_word(value, pos);
+  if (!w) return std::nullopt;
+  std::string bytes = std::move(w->bytes);
+  std::size_t end = w->end;
+  for (;;) {
+    std::size_t next = end;
+    while (next < value.size() && is_wsp(value[next])) ++next;
+    if (value.substr(next, 2) != "=?") break;
+    std::optional<Word> more = parse_word(value, next);
+    if (!more || !codec::iequals(more->charset, w->charset)) break;
+    bytes += more->bytes;
+    end = more->end;
+  }
+  if (auto text = to_utf8(bytes, w->charset)) return Run{std::move(*text), end, true};
+  return Run{std::string(value.substr(pos, end - pos)), end, false};  // cannot convert: show as written
 }
 
 }  // namespace
@@ -170,6 +169,7 @@ std::string encode_words(std::string_view text, std::size_t line_used) {
 
 std::string decode_words(std::string_view value) {
   std::string out;
+  bool after_word = false;  // the last thing written out was a decoded word
   std::size_t i = 0;
   while (i < value.size()) {
     const std::size_t start = value.find("=?", i);
@@ -177,45 +177,19 @@ std::string decode_words(std::string_view value) {
       out.append(value.substr(i));
       break;
     }
-    std::optional<Word> w = parse_word(value, start);
-    if (!w) {
+    const std::string_view gap = value.substr(i, start - i);
+    const std::optional<Run> run = decode_run(value, start);
+    if (!run) {  // not an encoded-word: the "=?" is plain text
       out.append(value.substr(i, start + 2 - i));
       i = start + 2;
+      after_word = false;
       continue;
     }
-    out.append(value.substr(i, start - i));
-    // Gather a run of adjacent words (only white space between) in one
-    // charset, so a character split across two words decodes whole.
-    std::string bytes = std::move(w->bytes);
-    const std::string charset = w->charset;
-    std::size_t end = w->end;
-    for (;;) {
-      std::size_t next = end;
-      while (next < value.size() && (value[next] == ' ' || value[next] == '\t' || value[next] == '\r' ||
-                                     value[next] == '\n'))
-        ++next;
-      if (next == end || value.substr(next, 2) != "=?") break;
-      std::optional<Word> more = parse_word(value, next);
-      if (!more) break;
-      if (!iequals(more->charset, charset)) {
-        // A different charset: decode what we have, the space still goes (§6.2).
-        break;
-      }
-      bytes += more->bytes;
-      end = more->end;
-    }
-    if (const auto text = to_utf8(bytes, charset)) {
-      out += *text;
-    } else {
-      out.append(value.substr(start, end - start));  // cannot decode: show as written
-    }
-    // Adjacent word in another charset: drop the white space between them.
-    std::size_t next = end;
-    while (next < value.size() && (value[next] == ' ' || value[next] == '\t' || value[next] == '\r' ||
-                                   value[next] == '\n'))
-      ++next;
-    if (next != end && value.substr(next, 2) == "=?" && parse_word(value, next)) end = next;
-    i = end;
+    // §6.2: white space between two adjacent decoded words is not shown.
+    if (!(after_word && run->decoded && is_wsp_only(gap))) out.append(gap);
+    out += run->text;
+    after_word = run->decoded;
+    i = run->end;
   }
   return out;
 }

@@ -21,9 +21,13 @@ bool needs_encoding(std::string_view text);
 std::string encode_words(std::string_view text, std::size_t line_used = 0);
 
 // Decodes every encoded-word in a header value (B and Q, any charset iconv
-// knows: UTF-8, ISO-2022-JP, Shift_JIS, ISO-8859-1, ...) to UTF-8. White space
-// between adjacent encoded-words is dropped (§6.2); a character split across
-// adjacent words is joined. Malformed or unknown words are left as written.
+// knows: UTF-8, ISO-2022-JP, Shift_JIS, ISO-8859-1, ...) to UTF-8, for display
+// and for IMAP SEARCH. White space between adjacent decoded words is dropped
+// (§6.2); a character split across adjacent words is joined. B words may lack
+// their "=" padding. A malformed word (bad base64, a Q "=" without two hex
+// digits, white space inside) or one in a charset iconv cannot convert is
+// left exactly as written, and so is the white space around it. Other bytes
+// pass through unchanged.
 std::string decode_words(std::string_view value);
 
 }  // namespace mailsim::message

@@ -1,7 +1,6 @@
 // RFC 5322 §2.2 header fields, §3.6.8 field names, §2.2.3 folding.
 #include "real/message/headers.h"
 
-#include <cctype>
 #include <utility>
 
 namespace mailsim::message {
@@ -19,14 +18,6 @@ std::string_view trim(std::string_view s) {
 }
 
 }  // namespace
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
-}
 
 std::string unfold(std::string_view raw) {
   std::string out;
@@ -152,12 +143,13 @@ void HeaderParser::line_complete(std::string_view line, std::string_view line_br
   bool valid = !name.empty();
   for (char c : name) valid = valid && is_ftext(c);
   if (!valid) {
-    result_.problems.push_back(
-        {line_no_, start,
-         colon == std::string_view::npos
-             ? "line without a colon in the header section; taken as the start of the body "
-               "(missing empty line?)"
-             : "invalid field name; taken as the start of the body (missing empty line?)"});
+    const std::string what =
+        colon == std::string_view::npos ? "line without a colon in the header section" : "invalid field name";
+    if (invalid_ == InvalidLine::kSkipped) {
+      result_.problems.push_back({line_no_, start, what + "; skipped"});
+      return;
+    }
+    result_.problems.push_back({line_no_, start, what + "; taken as the start of the body (missing empty line?)"});
     end_headers(start, false);
     return;
   }
@@ -177,6 +169,7 @@ void HeaderParser::flush_field() {
   f.name = std::string(name);
   f.raw_value = field_raw_.substr(colon + 1);
   f.value = std::string(trim(unfold(f.raw_value)));
+  f.raw = field_raw_ + field_break_;
   f.offset = field_offset_;
   result_.fields.push_back(std::move(f));
   field_raw_.clear();
@@ -189,8 +182,8 @@ void HeaderParser::end_headers(std::size_t body_offset, bool separator) {
   done_ = true;
 }
 
-MessageHeaders parse_headers(std::string_view message) {
-  HeaderParser p;
+MessageHeaders parse_headers(std::string_view message, InvalidLine invalid) {
+  HeaderParser p(invalid);
   p.feed(message);
   p.finish();
   return p.take();

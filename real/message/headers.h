@@ -4,8 +4,9 @@
 //
 // Lenient on input, as a mail server must be: bare LF line ends work, a
 // leading mbox "From " line is skipped, and a line that cannot be a field
-// is reported and taken as the start of the body (the blank line was
-// probably forgotten) instead of failing the message.
+// is reported and, as the caller chooses, taken as the start of the body
+// (the blank line was probably forgotten) or skipped, instead of failing the
+// message. real/mime builds its MIME entity headers on this parser.
 #pragma once
 
 #include <cstddef>
@@ -14,14 +15,22 @@
 #include <string_view>
 #include <vector>
 
+#include "real/codec/ascii.h"
+
 namespace mailsim::message {
 
 struct HeaderField {
-  std::string name;       // as written, e.g. "Subject"
+  std::string name;       // as written, e.g. "Subject" (white space before
+                          // the colon, obsolete syntax, removed)
   std::string raw_value;  // after the colon up to the field's final line
                           // break, folding line breaks kept verbatim
   std::string value;      // unfolded (line breaks before WSP removed) and
-                          // trimmed of surrounding white space
+                          // trimmed of surrounding white space; encoded-words
+                          // (RFC 2047) are left as they are
+  std::string raw;        // the whole field as written: its lines, folding
+                          // and final line break included (none when the
+                          // input ended without one); IMAP's
+                          // BODY[HEADER.FIELDS] shows exactly these bytes
   std::size_t offset = 0; // where the field's first line starts in the message
 };
 
@@ -49,10 +58,23 @@ struct MessageHeaders {
   std::size_t count(std::string_view name) const;
 };
 
+// What the parser does with a line in the header section that is neither a
+// field nor a continuation (no colon, or a name that is not RFC 5322 ftext).
+// Either way the line is reported in MessageHeaders::problems.
+enum class InvalidLine {
+  kStartsBody,  // the header section ends there: a message arriving by SMTP
+                // whose writer forgot the blank line
+  kSkipped,     // the line is passed over and the header section goes on to
+                // the blank line, as IMAP servers read a stored message; a
+                // continuation line right after it continues nothing
+};
+
 // Incremental parser for messages arriving in pieces (an SMTP DATA stream,
 // a socket): feed bytes until done(); it consumes the header section only.
 class HeaderParser {
  public:
+  explicit HeaderParser(InvalidLine invalid = InvalidLine::kStartsBody) : invalid_(invalid) {}
+
   // Consumes bytes from `bytes` up to the end of the header section and
   // returns how many were used (0 once done()). The body starts at
   // headers().body_offset, counted from the first byte ever fed; it may lie
@@ -72,6 +94,7 @@ class HeaderParser {
   void flush_field();
   void end_headers(std::size_t body_offset, bool separator);
 
+  InvalidLine invalid_;
   MessageHeaders result_;
   std::string line_;           // partial line (without break) not yet complete
   std::string field_raw_;      // current field: everything from name to before its final break
@@ -84,7 +107,7 @@ class HeaderParser {
 };
 
 // Parses the header section of a complete message.
-MessageHeaders parse_headers(std::string_view message);
+MessageHeaders parse_headers(std::string_view message, InvalidLine invalid = InvalidLine::kStartsBody);
 
 // RFC 5322 §2.2.3 unfolding: removes each CRLF (or bare LF) that is followed
 // by a space or tab. Leading and trailing white space is kept.
@@ -97,7 +120,7 @@ std::string unfold(std::string_view raw);
 // Text that already holds CRLF keeps those breaks.
 std::string fold_field(std::string_view field, std::size_t width = 78);
 
-// Case-insensitive ASCII comparison, as field names compare.
-bool iequals(std::string_view a, std::string_view b);
+// Case-insensitive ASCII comparison, as field names compare (real/codec/ascii.h).
+using codec::iequals;
 
 }  // namespace mailsim::message

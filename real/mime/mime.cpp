@@ -3,19 +3,15 @@
 
 #include <algorithm>
 
+#include "real/codec/base64.h"
+#include "real/codec/quoted_printable.h"
+#include "real/message/lexical.h"
+
 namespace mailsim::mime {
 
 namespace {
 
 bool is_wsp(char c) { return c == ' ' || c == '\t'; }
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-char upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (is_wsp(s.front()) || s.front() == '\r' || s.front() == '\n')) s.remove_prefix(1);
-  while (!s.empty() && (is_wsp(s.back()) || s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
-  return s;
-}
 
 // RFC 2045 §5.1 tspecials, the characters a token may not contain.
 bool is_tspecial(char c) {
@@ -23,27 +19,12 @@ bool is_tspecial(char c) {
 }
 
 // A cursor over a structured header value (Content-Type, Content-Disposition)
-// that skips comments (nested, RFC 5322 §3.2.2) and folding whitespace.
+// that skips comments and folding white space (RFC 5322 CFWS, real/message).
 class ValueCursor {
  public:
   explicit ValueCursor(std::string_view s) : s_(s) {}
 
-  void skip_cfws() {
-    for (;;) {
-      while (pos_ < s_.size() && (is_wsp(s_[pos_]) || s_[pos_] == '\r' || s_[pos_] == '\n')) ++pos_;
-      if (pos_ < s_.size() && s_[pos_] == '(') {
-        int depth = 0;
-        while (pos_ < s_.size()) {
-          char c = s_[pos_++];
-          if (c == '\\') { if (pos_ < s_.size()) ++pos_; continue; }
-          if (c == '(') ++depth;
-          if (c == ')' && --depth == 0) break;
-        }
-        continue;
-      }
-      return;
-    }
-  }
+  void skip_cfws() { pos_ = message::skip_cfws(s_, pos_); }
   bool at_end() { skip_cfws(); return pos_ >= s_.size(); }
   bool eat(char c) {
     skip_cfws();
@@ -64,18 +45,7 @@ class ValueCursor {
   // token or quoted-string (quotes and backslash escapes removed).
   std::optional<std::string> value() {
     skip_cfws();
-    if (pos_ < s_.size() && s_[pos_] == '"') {
-      ++pos_;
-      std::string out;
-      while (pos_ < s_.size() && s_[pos_] != '"') {
-        if (s_[pos_] == '\\' && pos_ + 1 < s_.size()) ++pos_;
-        // Folding inside a quoted string: the CRLF goes, the WSP stays.
-        if (s_[pos_] != '\r' && s_[pos_] != '\n') out += s_[pos_];
-        ++pos_;
-      }
-      if (pos_ < s_.size()) ++pos_;  // closing quote; a missing one ends at the end
-      return out;
-    }
+    if (pos_ < s_.size() && s_[pos_] == '"') return message::read_quoted_string(s_, pos_);
     std::string t = token();
     if (t.empty()) return std::nullopt;
     return t;
@@ -124,21 +94,6 @@ ContentType default_type(bool in_digest) {
   return ct;
 }
 
-// Where the header block of the entity starting at `begin` ends: the first
-// byte after the empty line, or `end` when there is no empty line.
-std::size_t find_body_begin(std::string_view raw, std::size_t begin, std::size_t end) {
-  std::string_view s = raw.substr(begin, end - begin);
-  if (s.starts_with("\r\n")) return begin + 2;
-  if (s.starts_with("\n")) return begin + 1;
-  std::size_t pos = 0;
-  while ((pos = s.find('\n', pos)) != std::string_view::npos) {
-    ++pos;
-    if (s.substr(pos).starts_with("\r\n")) return begin + pos + 2;
-    if (s.substr(pos).starts_with("\n")) return begin + pos + 1;
-  }
-  return end;
-}
-
 // A delimiter line starts the body or follows a newline, and reads
 // "--boundary" then optionally "--", then transport padding (RFC 2046 §5.1.1).
 struct Delimiter {
@@ -185,8 +140,11 @@ Entity parse_entity(std::string_view raw, std::size_t begin, std::size_t end, bo
   Entity e;
   e.begin = begin;
   e.end = end;
-  e.body_begin = find_body_begin(raw, begin, end);
-  e.header = Header::parse(raw.substr(begin, e.body_begin - begin));
+  // The header runs to the first empty line (or the end of the entity).
+  message::MessageHeaders header =
+      message::parse_headers(raw.substr(begin, end - begin), message::InvalidLine::kSkipped);
+  e.body_begin = begin + header.body_offset;
+  e.header = Header(std::move(header));
 
   e.content_type = default_type(in_digest);
   if (const std::string* v = e.header.value("Content-Type")) {
@@ -196,7 +154,7 @@ Entity parse_entity(std::string_view raw, std::size_t begin, std::size_t end, bo
     }
   }
   if (const std::string* v = e.header.value("Content-Transfer-Encoding")) {
-    std::string enc = to_lower(trim(*v));
+    std::string enc = to_lower(*v);  // already trimmed
     if (!enc.empty()) e.encoding = enc;
   }
   if (const std::string* v = e.header.value("Content-Disposition")) e.disposition = parse_disposition(*v);
@@ -229,67 +187,11 @@ Entity parse_entity(std::string_view raw, std::size_t begin, std::size_t end, bo
 
 }  // namespace
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (lower(a[i]) != lower(b[i])) return false;
-  return true;
-}
-
-std::string to_lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = lower(c);
-  return out;
-}
-
-std::string to_upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = upper(c);
-  return out;
-}
-
-bool icontains(std::string_view haystack, std::string_view needle) {
-  if (needle.empty()) return true;
-  auto it = std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(),
-                        [](char a, char b) { return lower(a) == lower(b); });
-  return it != haystack.end();
-}
-
 Header Header::parse(std::string_view block) {
-  Header h;
-  std::size_t pos = 0;
-  while (pos < block.size()) {
-    std::size_t nl = block.find('\n', pos);
-    std::size_t next = nl == std::string_view::npos ? block.size() : nl + 1;
-    std::string_view line = block.substr(pos, next - pos);
-    std::string_view content = line;
-    while (!content.empty() && (content.back() == '\n' || content.back() == '\r')) content.remove_suffix(1);
-
-    if (content.empty()) break;  // the blank line that ends the header
-    if (is_wsp(content.front())) {
-      // Continuation: unfolding removes only the line break (RFC 5322 §2.2.3).
-      if (!h.fields_.empty()) {
-        h.fields_.back().value += content;
-        h.fields_.back().raw += line;
-      }
-    } else if (std::size_t colon = content.find(':'); colon != std::string_view::npos && colon > 0) {
-      std::string_view name = content.substr(0, colon);
-      while (!name.empty() && is_wsp(name.back())) name.remove_suffix(1);
-      if (!name.empty() && name.find(' ') == std::string_view::npos) {
-        h.fields_.push_back({std::string(name), std::string(content.substr(colon + 1)), std::string(line)});
-      }
-    }
-    pos = next;
-  }
-  for (HeaderField& f : h.fields_) f.value = std::string(trim(f.value));
-  return h;
+  return Header(message::parse_headers(block, message::InvalidLine::kSkipped));
 }
 
-const HeaderField* Header::find(std::string_view name) const {
-  for (const HeaderField& f : fields_)
-    if (iequals(f.name, name)) return &f;
-  return nullptr;
-}
+const HeaderField* Header::find(std::string_view name) const { return parsed_.find(name); }
 
 const std::string* Header::value(std::string_view name) const {
   const HeaderField* f = find(name);
@@ -320,6 +222,15 @@ std::optional<Disposition> parse_disposition(std::string_view value) {
   if (d.type.empty()) return std::nullopt;
   d.params = parse_params(cur);
   return d;
+}
+
+std::string decode_transfer_encoding(std::string_view body, std::string_view encoding) {
+  if (iequals(encoding, "base64")) {
+    auto d = codec::base64_decode_lenient(body);
+    return d ? *d : std::string(body);
+  }
+  if (iequals(encoding, "quoted-printable")) return codec::quoted_printable_decode(body);
+  return std::string(body);
 }
 
 Entity parse_message(std::string_view raw) { return parse_entity(raw, 0, raw.size(), false, 0); }

@@ -6,34 +6,42 @@
 // the raw message, so a section is a view of the original bytes, never a
 // re-serialisation.
 //
-// Self-contained (standard library only), deterministic, and total: malformed
-// input never throws; it degrades the way common servers do (a multipart
-// without a boundary is read as a single part, a missing closing delimiter
-// ends the last part at the end of the enclosing body).
+// Header fields, RFC 5322 lexical tokens and encoded-words are real/message's
+// (this area adds MIME structure on top); text encodings are real/codec's.
+// Deterministic and total: malformed input never throws; it degrades the way
+// common servers do (a multipart without a boundary is read as a single part,
+// a missing closing delimiter ends the last part at the end of the enclosing
+// body, a header line that is not a field is skipped).
 #pragma once
 
 #include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
+
+#include "real/codec/ascii.h"
+#include "real/message/headers.h"
 
 namespace mailsim::mime {
 
-// One header field as it appeared in the message.
-struct HeaderField {
-  std::string name;   // as written (case kept); compare with iequals()
-  std::string value;  // unfolded (CRLF before WSP removed), outer WSP trimmed,
-                      // encoded words (RFC 2047) left as they are
-  std::string raw;    // the field's original lines, folding and CRLF included
-};
+// One header field as it appeared in the message: name, value (unfolded,
+// trimmed, encoded-words left as they are, as IMAP's ENVELOPE shows them) and
+// raw (its lines as written, folding and line break included). Its offset
+// counts from the first byte of the entity's header.
+using HeaderField = message::HeaderField;
 
-// The header fields of one entity, in order.
+// The header fields of one entity, in order: real/message's parser, reading
+// up to the blank line and skipping lines that are not fields
+// (message::InvalidLine::kSkipped), the way IMAP servers read stored mail.
 class Header {
  public:
+  Header() = default;
+  explicit Header(message::MessageHeaders parsed) : parsed_(std::move(parsed)) {}
+
   // Parses a header block (the bytes before the blank line; the blank line
-  // itself may be included). Lines that are neither a field nor a
-  // continuation are skipped.
+  // and anything after it may be included and are not read).
   static Header parse(std::string_view block);
 
   // First field named `name` (case-insensitive), or nullptr. The pointer is
@@ -41,10 +49,12 @@ class Header {
   const HeaderField* find(std::string_view name) const;
   // Its value, or nullptr.
   const std::string* value(std::string_view name) const;
-  const std::vector<HeaderField>& fields() const { return fields_; }
+  const std::vector<HeaderField>& fields() const { return parsed_.fields; }
+  // Lines that were not fields, for whoever wants to show them.
+  const std::vector<message::HeaderProblem>& problems() const { return parsed_.problems; }
 
  private:
-  std::vector<HeaderField> fields_;
+  message::MessageHeaders parsed_;
 };
 
 // A parameter of Content-Type or Content-Disposition, as written: RFC 2231
@@ -121,11 +131,18 @@ Entity parse_message(std::string_view raw);
 // path returns the message itself. Returns nullptr when the part does not exist.
 const Entity* find_part(const Entity& message, const std::vector<unsigned>& path);
 
-// Case-insensitive ASCII comparison helpers used across MIME and IMAP.
-bool iequals(std::string_view a, std::string_view b);
-std::string to_lower(std::string_view s);
-std::string to_upper(std::string_view s);
-// Case-insensitive (ASCII) substring search; an empty needle always matches.
-bool icontains(std::string_view haystack, std::string_view needle);
+// Decodes a body in Content-Transfer-Encoding `encoding` ("base64",
+// "quoted-printable", any case; anything else is returned unchanged), for
+// IMAP SEARCH BODY/TEXT. Base64 ignores line breaks and white space; base64
+// that still does not decode is returned as written. Quoted-printable keeps a
+// malformed "=" sequence as written.
+std::string decode_transfer_encoding(std::string_view body, std::string_view encoding);
+
+// The ASCII case helpers live in real/codec/ascii.h; these names stay for
+// code that still says mime::iequals (real/mta).
+using codec::icontains;
+using codec::iequals;
+using codec::to_lower;
+using codec::to_upper;
 
 }  // namespace mailsim::mime

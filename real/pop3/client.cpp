@@ -3,12 +3,12 @@
 #include "real/pop3/client.h"
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 #include <utility>
 
 #include <fmt/format.h>
 
+#include "real/codec/ascii.h"
 #include "real/codec/base64.h"
 
 namespace mailsim::pop3 {
@@ -146,8 +146,7 @@ void ClientSession::on_response(Response r) {
         // Keyword upper-cased, arguments kept: "SASL PLAIN", "IMPLEMENTATION x".
         for (auto& c : r.lines) {
           auto sp = c.find(' ');
-          std::string word = c.substr(0, sp);
-          for (auto& ch : word) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+          const std::string word = codec::to_upper(std::string_view(c).substr(0, sp));
           caps_.push_back(sp == std::string::npos ? word : word + c.substr(sp));
         }
       }

@@ -5,12 +5,12 @@
 #include "real/pop3/server.h"
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 #include <utility>
 
 #include <fmt/format.h>
 
+#include "real/codec/ascii.h"
 #include "real/codec/base64.h"
 
 namespace mailsim::pop3 {
@@ -21,18 +21,6 @@ constexpr std::string_view kInbox = store::MailboxStore::kInbox;
 
 constexpr unsigned kInAuthorization = 1;
 constexpr unsigned kInTransaction = 2;
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::toupper(static_cast<unsigned char>(x)) == std::toupper(static_cast<unsigned char>(y));
-         });
-}
-
-std::string upper(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // A POP3 message number or line count: decimal digits only (RFC 1939 §3).
 std::optional<std::uint32_t> parse_number(std::string_view s) {
@@ -249,7 +237,7 @@ void ServerSession::dispatch(std::string_view l) {
   const std::string_view arg = space == std::string_view::npos ? std::string_view{} : l.substr(space + 1);
   const unsigned now = state_ == ServerState::kTransaction ? kInTransaction : kInAuthorization;
   for (const auto& c : kCommands) {
-    if (!iequals(verb, c.verb)) continue;
+    if (!codec::iequals(verb, c.verb)) continue;
     if ((c.states & now) == 0) {
       err(fmt::format("{} is not valid in the {} state", c.verb, to_string(state_)));
       return;
@@ -257,7 +245,7 @@ void ServerSession::dispatch(std::string_view l) {
     (this->*c.handler)(arg);
     return;
   }
-  err(fmt::format("Unknown command: {}", upper(verb.substr(0, 16))));
+  err(fmt::format("Unknown command: {}", codec::to_upper(verb.substr(0, 16))));
 }
 
 // ---- responses -------------------------------------------------------------
@@ -358,7 +346,7 @@ void ServerSession::cmd_auth(std::string_view arg) {
     send_multiline("+OK", plaintext_allowed() ? std::vector<std::string>{"PLAIN"} : std::vector<std::string>{});
     return;
   }
-  if (!iequals(mech, "PLAIN")) {
+  if (!codec::iequals(mech, "PLAIN")) {
     err("Unsupported authentication mechanism");
     return;
   }

@@ -4,7 +4,8 @@
 #include "real/store/mailbox_store.h"
 
 #include <algorithm>
-#include <cctype>
+
+#include "real/codec/ascii.h"
 
 namespace mailsim::store {
 
@@ -16,17 +17,11 @@ constexpr std::pair<SystemFlag, std::string_view> kSystemFlags[] = {
     {SystemFlag::kFlagged, "\\Flagged"}, {SystemFlag::kDeleted, "\\Deleted"},
     {SystemFlag::kDraft, "\\Draft"},
 };
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
 }  // namespace
 
 std::optional<SystemFlag> parse_system_flag(std::string_view name) {
   for (const auto& [flag, text] : kSystemFlags)
-    if (iequals(name, text)) return flag;
+    if (codec::iequals(name, text)) return flag;
   return std::nullopt;
 }
 
@@ -48,7 +43,7 @@ std::string format_flags(const Flags& flags) {
   return out;
 }
 
-// ---- names and line ends ---------------------------------------------------
+// ---- names ------------------------------------------------------------------
 
 bool valid_folder_name(std::string_view folder) {
   if (folder.empty() || folder.size() > 255) return false;
@@ -66,33 +61,6 @@ bool valid_user_name(std::string_view user) {
   for (unsigned char c : user)
     if (c <= 0x20 || c == 0x7f || c == '/') return false;
   return true;
-}
-
-std::string to_lf(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n') continue;
-    out += text[i];
-  }
-  return out;
-}
-
-std::string to_crlf(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + text.size() / 32);
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '\n' && (i == 0 || text[i - 1] != '\r')) out += '\r';
-    out += text[i];
-  }
-  return out;
-}
-
-std::uint64_t crlf_size(std::string_view text) {
-  std::uint64_t n = text.size();
-  for (std::size_t i = 0; i < text.size(); ++i)
-    if (text[i] == '\n' && (i == 0 || text[i - 1] != '\r')) ++n;
-  return n;
 }
 
 // ---- maildrop locks --------------------------------------------------------
@@ -127,7 +95,7 @@ bool MaildropLocks::locked(const std::string& user) const {
 // ---- the store -------------------------------------------------------------
 
 std::string MailboxStore::canonical_name(const std::string& folder) {
-  return iequals(folder, kInbox) ? std::string(kInbox) : folder;
+  return codec::iequals(folder, kInbox) ? std::string(kInbox) : folder;
 }
 
 namespace {

@@ -64,6 +64,8 @@
 #include <utility>
 #include <vector>
 
+#include "real/codec/line_ends.h"
+
 namespace mailsim::store {
 
 using Uid = std::uint32_t;
@@ -357,8 +359,9 @@ bool valid_user_name(std::string_view user);
 // Converts between network form (CRLF) and Unix form (LF): what MaildirStore
 // writes and reads. to_lf turns every CRLF into LF and leaves bare CR; to_crlf
 // turns every LF not preceded by CR into CRLF. crlf_size(x) == to_crlf(x).size().
-std::string to_lf(std::string_view crlf_text);
-std::string to_crlf(std::string_view text);
-std::uint64_t crlf_size(std::string_view text);
+// They are real/codec/line_ends.h's, named here for the store's users.
+using codec::crlf_size;
+using codec::to_crlf;
+using codec::to_lf;
 
 }  // namespace mailsim::store

@@ -43,10 +43,7 @@ struct Link {
   }
   template <class E>
   std::vector<E> of() const {
-    std::vector<E> out;
-    for (const ClientEvent& e : client_events)
-      if (auto* p = std::get_if<E>(&e)) out.push_back(*p);
-    return out;
+    return mailsim::test_support::events_of<E>(client_events);
   }
 };
 

@@ -39,13 +39,7 @@ std::vector<std::string> words(const std::string& s) {
 }
 
 void run_golden(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  REQUIRE(in);
-  std::vector<std::string> lines;
-  for (std::string l; std::getline(in, l);) {
-    if (!l.empty() && l.back() == '\r') l.pop_back();
-    lines.push_back(l);
-  }
+  const std::vector<std::string> lines = test_support::read_golden_lines(path.string());
 
   ServerConfig config = test::plain_config();
   std::unique_ptr<test::ServerHarness> h;

@@ -10,6 +10,7 @@
 #include "real/imap/server.h"
 #include "real/store/memory_store.h"
 #include "real/store/users.h"
+#include "tests/unit/support/session_test.h"
 
 namespace mailsim::imap::test {
 
@@ -59,10 +60,7 @@ struct ServerHarness {
   }
   template <class E>
   std::vector<E> events_of() const {
-    std::vector<E> out;
-    for (const ServerEvent& e : events)
-      if (auto* p = std::get_if<E>(&e)) out.push_back(*p);
-    return out;
+    return mailsim::test_support::events_of<E>(events);
   }
 };
 

@@ -71,3 +71,25 @@ TEST_CASE("decoding: B and Q, other charsets, adjacent words, mixed text") {
   CHECK(decode_words("a =? b") == "a =? b");
   CHECK(decode_words("") == "");
 }
+
+TEST_CASE("decoding: what IMAP SEARCH meets in the wild") {
+  // A space inside an encoded word stays; the one between words goes (§6.2).
+  CHECK(decode_words("=?UTF-8?Q?Caf=C3=A9_au_lait?= =?UTF-8?B?IOKYlQ==?=") == "Caf\xC3\xA9 au lait \xE2\x98\x95");
+  // B words without their "=" padding.
+  CHECK(decode_words("=?UTF-8?B?YQ?=") == "a");
+  CHECK(decode_words("=?UTF-8?B?YWI?=") == "ab");
+  // The RFC 2231 language suffix of a charset.
+  CHECK(decode_words("=?UTF-8*en?Q?hi?=") == "hi");
+  CHECK(decode_words("=?UTF-8?Q?" "?=") == "");  // empty text (split: "??=" is a trigraph)
+  // Text around words keeps its spaces; only space between two words goes.
+  CHECK(decode_words("a =?UTF-8?Q?b?= c =?UTF-8?Q?d?=\t=?UTF-8?Q?e?=") == "a b c de");
+  // Next to a word that stays as written, the white space stays too.
+  CHECK(decode_words("=?UTF-8?Q?a?= =?X-UNKNOWN?Q?b?=") == "a =?X-UNKNOWN?Q?b?=");
+  CHECK(decode_words("=?UTF-8?Q?bad=ZZ?= =?UTF-8?Q?ok?=") == "=?UTF-8?Q?bad=ZZ?= ok");
+  // Words in different charsets are decoded apart; the space between still goes.
+  CHECK(decode_words("=?ISO-8859-1?Q?Andr=E9?= =?UTF-8?Q?_Ok?=") == "Andr\xC3\xA9 Ok");
+  // Not an encoded word at all.
+  CHECK(decode_words("=?") == "=?");
+  CHECK(decode_words("x=?y") == "x=?y");
+  CHECK(decode_words("=?UTF-8?Q?no end") == "=?UTF-8?Q?no end");
+}

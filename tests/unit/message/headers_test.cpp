@@ -9,8 +9,9 @@ using namespace mailsim::message;
 namespace {
 
 // Parses `msg` fed in pieces: split at one position, or one byte at a time.
-MessageHeaders parse_split(std::string_view msg, std::size_t split) {
-  HeaderParser p;
+MessageHeaders parse_split(std::string_view msg, std::size_t split,
+                           InvalidLine invalid = InvalidLine::kStartsBody) {
+  HeaderParser p(invalid);
   std::size_t used = p.feed(msg.substr(0, split));
   if (!p.done()) used += p.feed(msg.substr(split));
   p.finish();
@@ -18,8 +19,8 @@ MessageHeaders parse_split(std::string_view msg, std::size_t split) {
   return p.take();
 }
 
-MessageHeaders parse_bytewise(std::string_view msg) {
-  HeaderParser p;
+MessageHeaders parse_bytewise(std::string_view msg, InvalidLine invalid = InvalidLine::kStartsBody) {
+  HeaderParser p(invalid);
   for (char c : msg) p.feed(std::string_view(&c, 1));
   p.finish();
   return p.take();
@@ -31,6 +32,7 @@ void check_same(const MessageHeaders& a, const MessageHeaders& b) {
     CHECK(a.fields[i].name == b.fields[i].name);
     CHECK(a.fields[i].raw_value == b.fields[i].raw_value);
     CHECK(a.fields[i].value == b.fields[i].value);
+    CHECK(a.fields[i].raw == b.fields[i].raw);
     CHECK(a.fields[i].offset == b.fields[i].offset);
   }
   CHECK(a.body_offset == b.body_offset);
@@ -67,6 +69,9 @@ TEST_CASE("a message's fields, folding and body offset, in every chunking") {
   CHECK(subject.name == "subject");
   CHECK(subject.raw_value == " Lunch\r\n  tomorrow?");
   CHECK(subject.value == "Lunch  tomorrow?");
+  CHECK(subject.raw == "subject: Lunch\r\n  tomorrow?\r\n");
+  // Every field's raw text is exactly its bytes in the message.
+  for (const HeaderField& f : whole.fields) CHECK(kMessage.substr(f.offset, f.raw.size()) == f.raw);
   CHECK(whole.fields[0].value ==
         "from mail.alpha.example (mail.alpha.example [192.0.2.1])\tby mx.beta.example with ESMTPS id "
         "4F3A2B\tfor <bob@beta.example>; Mon, 23 Nov 2026 09:30:05 +0900");
@@ -179,6 +184,45 @@ TEST_CASE("malformed lines are reported, not crashed on") {
     REQUIRE(h.fields.size() == 1);
     CHECK(h.fields[0].value.empty());
   }
+}
+
+TEST_CASE("skipping invalid lines: the header section runs to the blank line (IMAP's view)") {
+  const std::string m =
+      "From: a@b\r\n"
+      "Hello Bob,\r\n"
+      "Subject: still\r\n"
+      "\tfolded\r\n"
+      "Bad Name: x\r\n"
+      "  orphan continuation\r\n"
+      "X-Last: 1\r\n"
+      "\r\n"
+      "body\r\n";
+  const MessageHeaders h = parse_headers(m, InvalidLine::kSkipped);
+  REQUIRE(h.fields.size() == 3);
+  CHECK(h.fields[1].name == "Subject");
+  CHECK(h.fields[1].value == "still\tfolded");
+  CHECK(h.fields[1].raw == "Subject: still\r\n\tfolded\r\n");
+  CHECK(h.fields[2].name == "X-Last");
+  CHECK(h.fields[2].offset == m.find("X-Last"));
+  CHECK(h.has_separator);
+  CHECK(std::string_view(m).substr(h.body_offset) == "body\r\n");
+  REQUIRE(h.problems.size() == 3);  // two invalid lines and the orphan continuation
+  CHECK(h.problems[0].line == 2);
+  CHECK(h.problems[0].reason.find("skipped") != std::string::npos);
+  CHECK(h.problems[1].reason.find("name") != std::string::npos);
+  // The default, for mail arriving by SMTP, ends the header at the first one.
+  CHECK(parse_headers(m).fields.size() == 1);
+
+  check_same(parse_bytewise(m, InvalidLine::kSkipped), h);
+  const std::size_t split = GENERATE(range(std::size_t{0}, std::size_t{110}));
+  check_same(parse_split(m, std::min(split, m.size()), InvalidLine::kSkipped), h);
+}
+
+TEST_CASE("a field's raw text without a final line break") {
+  const auto h = parse_headers("Subject: a\n b", InvalidLine::kSkipped);
+  REQUIRE(h.fields.size() == 1);
+  CHECK(h.fields[0].raw == "Subject: a\n b");
+  CHECK(h.fields[0].value == "a b");
 }
 
 TEST_CASE("fold_field breaks long fields at white space and unfolds back exactly") {

@@ -82,14 +82,6 @@ Wire pump(ClientSession& c, ServerSession& s, std::size_t chunk) {
   return w;
 }
 
-template <class E>
-std::vector<E> only(const std::vector<ClientEvent>& events) {
-  std::vector<E> out;
-  for (const auto& e : events)
-    if (auto* x = std::get_if<E>(&e)) out.push_back(*x);
-  return out;
-}
-
 ClientConfig mrose() {
   ClientConfig c;
   c.user = "mrose";
@@ -111,7 +103,7 @@ TEST_CASE("client and server back to back: fetch, delete, quit", "[pop3][client]
   CHECK(c.result().messages_on_server == 2);
   CHECK(c.result().retrieved == std::vector<std::string>{"0000000100000001", "0000000200000001"});
   CHECK(c.result().deleted == c.result().retrieved);
-  auto got = only<client_events::MessageRetrieved>(w.client_events);
+  auto got = events_of<client_events::MessageRetrieved>(w.client_events);
   REQUIRE(got.size() == 2);
   CHECK(got[0].bytes == kMessage1);
   CHECK(got[1].bytes == kMessage2);  // dot-unstuffed again
@@ -133,12 +125,10 @@ TEST_CASE("the client's conversation matches the golden transcript", "[pop3][cli
   auto w = pump(c, s, 0);
   CHECK(c.result().ok);
   std::vector<std::string> want;
-  {
-    std::istringstream in(read_text(std::string(MAILSIM_SOURCE_DIR) + "/tests/golden/pop3/client_fetch.txt"));
-    for (std::string l; std::getline(in, l);) {
-      if (l.rfind("C: ", 0) == 0 || l.rfind("S: ", 0) == 0 || l == "# TLS handshake") want.push_back(l);
-      else if (l == "S:") want.push_back("S: ");
-    }
+  for (const std::string& l :
+       mailsim::test_support::read_golden_lines(std::string(MAILSIM_SOURCE_DIR) + "/tests/golden/pop3/client_fetch.txt")) {
+    if (l.rfind("C: ", 0) == 0 || l.rfind("S: ", 0) == 0 || l == "# TLS handshake") want.push_back(l);
+    else if (l == "S:") want.push_back("S: ");
   }
   CHECK(w.transcript == want);
   CHECK(b.maildrop() == 2);  // left on the server
@@ -202,7 +192,7 @@ TEST_CASE("client with AUTH PLAIN and leave-on-server fetches only new mail", "[
   auto w = pump(c, s, 3);
   CHECK(c.result().ok);
   CHECK(c.result().retrieved == std::vector<std::string>{"0000000300000001"});
-  auto got = only<client_events::MessageRetrieved>(w.client_events);
+  auto got = events_of<client_events::MessageRetrieved>(w.client_events);
   REQUIRE(got.size() == 1);
   CHECK(got[0].number == 3);
   CHECK(got[0].bytes == "Subject: new\r\n\r\nnew\r\n");

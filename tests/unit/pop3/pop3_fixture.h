@@ -21,7 +21,6 @@
 
 #include <catch2/catch.hpp>
 
-#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -29,6 +28,7 @@
 #include "real/pop3/server.h"
 #include "real/store/memory_store.h"
 #include "real/store/users.h"
+#include "tests/unit/support/session_test.h"
 
 namespace mailsim::pop3::test {
 
@@ -67,25 +67,13 @@ struct Bench {
   std::size_t maildrop(const std::string& user = "mrose") { return store.status(user, "INBOX").messages; }
 };
 
-// Feeds `bytes` in pieces of `chunk` octets (0: all at once).
-template <class S>
-void feed(S& session, std::string_view bytes, std::size_t chunk) {
-  if (chunk == 0) chunk = bytes.size() ? bytes.size() : 1;
-  for (std::size_t i = 0; i < bytes.size(); i += chunk) session.receive(bytes.substr(i, chunk));
-}
+using mailsim::test_support::events_of;
+using mailsim::test_support::feed;
 
 inline std::vector<ServerEvent> drain(ServerSession& s) {
   std::vector<ServerEvent> out;
   while (auto e = s.next_event()) out.push_back(std::move(*e));
   return out;
-}
-
-inline std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  REQUIRE(in);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 inline void apply_config(ServerConfig& c, const std::string& kv) {
@@ -103,14 +91,7 @@ inline void apply_config(ServerConfig& c, const std::string& kv) {
 // chunks of `chunk` octets.
 inline void run_golden(const std::string& name, std::size_t chunk) {
   const std::string path = std::string(MAILSIM_SOURCE_DIR) + "/tests/golden/pop3/" + name;
-  std::vector<std::string> lines;
-  {
-    std::istringstream in(read_text(path));
-    for (std::string l; std::getline(in, l);) {
-      if (!l.empty() && l.back() == '\r') l.pop_back();
-      lines.push_back(l);
-    }
-  }
+  const std::vector<std::string> lines = mailsim::test_support::read_golden_lines(path);
   Bench bench;
   ServerConfig config = default_config();
   for (const auto& l : lines)

@@ -24,14 +24,6 @@ std::string login(ServerSession& s) {
   return s.take_output() + run(s, "USER mrose\r\nPASS tanstaaf\r\n");
 }
 
-template <class E>
-std::vector<E> only(const std::vector<ServerEvent>& events) {
-  std::vector<E> out;
-  for (const auto& e : events)
-    if (auto* x = std::get_if<E>(&e)) out.push_back(*x);
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("golden POP3 transcripts, fed whole, byte by byte and in odd chunks", "[pop3][golden]") {
@@ -100,7 +92,7 @@ TEST_CASE("a dropped connection deletes nothing (no UPDATE state)", "[pop3]") {
   CHECK(b.maildrop() == 2);
   CHECK_FALSE(b.store.snapshot("mrose", "INBOX").messages[0].flags.has(store::SystemFlag::kSeen));
   auto events = drain(s);
-  CHECK(only<server_events::MessagesDeleted>(events).empty());
+  CHECK(events_of<server_events::MessagesDeleted>(events).empty());
 }
 
 TEST_CASE("UPDATE removes marked messages and marks retrieved ones \\Seen", "[pop3]") {
@@ -113,10 +105,10 @@ TEST_CASE("UPDATE removes marked messages and marks retrieved ones \\Seen", "[po
   CHECK(snap.messages[0].uid == 1);
   CHECK(snap.messages[0].flags.has(store::SystemFlag::kSeen));
   auto events = drain(s);
-  auto deleted = only<server_events::MessagesDeleted>(events);
+  auto deleted = events_of<server_events::MessagesDeleted>(events);
   REQUIRE(deleted.size() == 1);
   CHECK(deleted[0].uids == std::vector<store::Uid>{2});
-  auto retrieved = only<server_events::MessageRetrieved>(events);
+  auto retrieved = events_of<server_events::MessageRetrieved>(events);
   REQUIRE(retrieved.size() == 2);
   CHECK(retrieved[0].uid == 1);
   CHECK(retrieved[0].uidl == "0000000100000001");
@@ -162,7 +154,7 @@ TEST_CASE("command lines longer than 255 octets get -ERR and the session goes on
   CHECK(run(s, too_long + "USER mrose\r\n", chunk) ==
         "-ERR Line too long (the limit is 255 octets)\r\n+OK Send PASS\r\n");
   CHECK(run(s, "PASS tanstaaf\r\n", chunk).rfind("+OK", 0) == 0);
-  auto discarded = only<server_events::InputDiscarded>(drain(s));
+  auto discarded = events_of<server_events::InputDiscarded>(drain(s));
   std::size_t octets = 0;
   for (const auto& d : discarded) octets += d.octets;
   CHECK(octets == too_long.size());
@@ -180,7 +172,7 @@ TEST_CASE("failed logins are delayed by the host and end the session after the l
   std::vector<std::uint32_t> delays;
   for (int i = 0; i < 4; ++i) {
     CHECK(run(s, "USER mrose\r\nPASS wrong\r\n") == "+OK Send PASS\r\n");  // -ERR held back
-    auto failed = only<server_events::AuthFailed>(drain(s));
+    auto failed = events_of<server_events::AuthFailed>(drain(s));
     REQUIRE(failed.size() == 1);
     CHECK(failed[0].failures == static_cast<std::size_t>(i + 1));
     CHECK(failed[0].closing == (i == 3));
@@ -225,7 +217,7 @@ TEST_CASE("AUTH PLAIN: initial response, continuation, cancel and mistakes", "[p
   // Acting for another user (authzid) is refused like a wrong password.
   CHECK(run(s, "AUTH PLAIN " + as_other + "\r\n") == "-ERR [AUTH] Authentication failed\r\n");
   CHECK(run(s, "auth plain " + good + "\r\n") == "+OK mrose's maildrop has 2 messages (320 octets)\r\n");
-  auto auth = only<server_events::Authenticated>(drain(s));
+  auto auth = events_of<server_events::Authenticated>(drain(s));
   REQUIRE(auth.size() == 1);
   CHECK(auth[0].user == "mrose");
   CHECK(auth[0].mechanism == "PLAIN");
@@ -254,7 +246,7 @@ TEST_CASE("STLS: unavailable, refused twice, handshake failure", "[pop3][tls]") 
     CHECK(s.wants_close());
     CHECK(s.take_output().empty());
     auto events = drain(s);
-    CHECK(only<server_events::InputDiscarded>(events).size() == 1);
+    CHECK(events_of<server_events::InputDiscarded>(events).size() == 1);
   }
   SECTION("after TLS, STLS is refused and CAPA drops it") {
     ServerConfig c = default_config();
@@ -267,7 +259,7 @@ TEST_CASE("STLS: unavailable, refused twice, handshake failure", "[pop3][tls]") 
     CHECK(s.tls_active());
     CHECK(run(s, "STLS\r\n") == "-ERR Already using TLS\r\n");
     CHECK(run(s, "USER mrose\r\nPASS tanstaaf\r\n").find("+OK mrose's maildrop") != std::string::npos);
-    auto tls = only<server_events::TlsStarted>(drain(s));
+    auto tls = events_of<server_events::TlsStarted>(drain(s));
     REQUIRE(tls.size() == 1);
     CHECK(tls[0].info.version == "TLSv1.3");
   }

@@ -1,6 +1,7 @@
 // RFC 5322 §3.4 address lists (mailbox, name-addr, addr-spec, group, with
 // comments and the obsolete route of §4.4) parsed into the four-field shape
-// IMAP's ENVELOPE uses (RFC 3501 §7.4.2: name, adl, mailbox, host).
+// IMAP's ENVELOPE uses (RFC 3501 §7.4.2: name, adl, mailbox, host). Writing
+// a mailbox is compose.h's format_mailbox().
 #pragma once
 
 #include <optional>
@@ -8,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-namespace mailsim::mime {
+namespace mailsim::message {
 
 // One element of an address list. A group is shown the way RFC 3501 says:
 // a start marker {mailbox = group name, host = nullopt} before its members
@@ -32,4 +33,4 @@ struct Address {
 // ("bob@example.org (Bob Smith)" has name "Bob Smith").
 std::vector<Address> parse_address_list(std::string_view value);
 
-}  // namespace mailsim::mime
+}  // namespace mailsim::message

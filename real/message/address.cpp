@@ -1,7 +1,9 @@
 // RFC 5322 §3.4 address-list parser for IMAP ENVELOPE; see address.h.
-#include "real/mime/address.h"
+#include "real/message/address.h"
 
-namespace mailsim::mime {
+#include "real/message/lexical.h"
+
+namespace mailsim::message {
 
 namespace {
 
@@ -10,7 +12,6 @@ struct Token {
   std::string text;  // word, unescaped quoted/comment content, special char, [literal]
 };
 
-bool is_wsp(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 bool is_special(char c) { return std::string_view("<>@,;:\"()[]\\").find(c) != std::string_view::npos; }
 
 std::vector<Token> tokenize(std::string_view s) {
@@ -18,28 +19,11 @@ std::vector<Token> tokenize(std::string_view s) {
   std::size_t i = 0;
   while (i < s.size()) {
     char c = s[i];
-    if (is_wsp(c)) { ++i; continue; }
+    if (is_fws_char(c)) { ++i; continue; }
     if (c == '"') {
-      std::string text;
-      ++i;
-      while (i < s.size() && s[i] != '"') {
-        if (s[i] == '\\' && i + 1 < s.size()) ++i;
-        if (s[i] != '\r' && s[i] != '\n') text += s[i];
-        ++i;
-      }
-      ++i;
-      out.push_back({Token::kQuoted, std::move(text)});
+      out.push_back({Token::kQuoted, read_quoted_string(s, i)});
     } else if (c == '(') {
-      std::string text;
-      int depth = 0;
-      while (i < s.size()) {
-        char d = s[i++];
-        if (d == '\\' && i < s.size()) { text += s[i++]; continue; }
-        if (d == '(' && depth++ == 0) continue;
-        if (d == ')' && --depth == 0) break;
-        text += d;
-      }
-      out.push_back({Token::kComment, std::move(text)});
+      out.push_back({Token::kComment, read_comment(s, i)});
     } else if (c == '[') {
       std::size_t close = s.find(']', i);
       std::size_t end = close == std::string_view::npos ? s.size() : close + 1;
@@ -50,7 +34,7 @@ std::vector<Token> tokenize(std::string_view s) {
       ++i;
     } else {
       std::size_t start = i;
-      while (i < s.size() && !is_wsp(s[i]) && !is_special(s[i])) ++i;
+      while (i < s.size() && !is_fws_char(s[i]) && !is_special(s[i])) ++i;
       out.push_back({Token::kWord, std::string(s.substr(start, i - start))});
     }
   }
@@ -187,4 +171,4 @@ std::vector<Address> parse_address_list(std::string_view value) {
   return Parser(tokenize(value)).list();
 }
 
-}  // namespace mailsim::mime
+}  // namespace mailsim::message

@@ -1,0 +1,198 @@
+// Simulated DNS database and caching resolver (see dns.h).
+#include "sim/dns/dns.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+
+namespace mailsim::sim {
+namespace {
+
+constexpr std::array<std::pair<DnsType, std::string_view>, 4> kTypeNames{
+    {{DnsType::kA, "A"}, {DnsType::kMx, "MX"}, {DnsType::kTxt, "TXT"}, {DnsType::kPtr, "PTR"}}};
+
+bool is_at_or_below(std::string_view name, std::string_view ancestor) {
+  if (name == ancestor) return true;
+  return name.size() > ancestor.size() && name.ends_with(ancestor) &&
+         name[name.size() - ancestor.size() - 1] == '.';
+}
+
+// "4.3.2.1" -> 1.2.3.4 (the address part of a blocklist query).
+std::optional<Ipv4> unreverse(std::string_view labels) {
+  std::array<std::string_view, 4> parts;
+  std::size_t n = 0;
+  while (n < 4) {
+    const auto dot = labels.find('.');
+    parts[n++] = labels.substr(0, dot);
+    if (dot == std::string_view::npos) break;
+    labels.remove_prefix(dot + 1);
+    if (n == 4) return std::nullopt;  // more than four labels
+  }
+  if (n != 4) return std::nullopt;
+  return Ipv4::parse(std::string(parts[3]) + "." + std::string(parts[2]) + "." + std::string(parts[1]) + "." +
+                     std::string(parts[0]));
+}
+
+DnsRecordData to_trace(const DnsRecord& r) {
+  return DnsRecordData{r.name, std::string(dns_type_name(r.type)), r.ttl, r.preference, r.value};
+}
+
+}  // namespace
+
+std::string_view dns_type_name(DnsType type) {
+  for (const auto& [t, name] : kTypeNames)
+    if (t == type) return name;
+  return "?";
+}
+
+std::optional<DnsType> dns_type_from_name(std::string_view name) {
+  for (const auto& [t, n] : kTypeNames)
+    if (n == name) return t;
+  return std::nullopt;
+}
+
+std::string_view rcode_name(Rcode rcode) {
+  switch (rcode) {
+    case Rcode::kNoError: return "NOERROR";
+    case Rcode::kNxDomain: return "NXDOMAIN";
+    case Rcode::kServFail: return "SERVFAIL";
+  }
+  return "?";
+}
+
+std::string reverse_name(Ipv4 a) {
+  const auto v = a.value;
+  return std::to_string(v & 0xFF) + '.' + std::to_string((v >> 8) & 0xFF) + '.' + std::to_string((v >> 16) & 0xFF) +
+         '.' + std::to_string(v >> 24) + ".in-addr.arpa";
+}
+
+std::string normalize_dns_name(std::string_view name) {
+  std::string out(name);
+  if (out.size() > 1 && out.back() == '.') out.pop_back();
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+void DnsDatabase::add(DnsRecord record) {
+  record.name = normalize_dns_name(record.name);
+  if (record.type == DnsType::kMx || record.type == DnsType::kPtr) record.value = normalize_dns_name(record.value);
+  records_.push_back(std::move(record));
+}
+
+void DnsDatabase::add_blocklist(std::string zone, std::vector<Cidr> listed, std::string reason) {
+  blocklists_.push_back(Blocklist{normalize_dns_name(zone), std::move(listed), std::move(reason)});
+}
+
+DnsAnswer DnsDatabase::lookup(std::string_view raw_name, DnsType type) const {
+  const std::string name = normalize_dns_name(raw_name);
+  DnsAnswer answer;
+  for (const auto& bl : blocklists_) {
+    if (!is_at_or_below(name, bl.zone)) continue;
+    if (name == bl.zone) return answer;  // the zone apex exists, no data
+    const auto address = unreverse(std::string_view(name).substr(0, name.size() - bl.zone.size() - 1));
+    const bool listed = address && std::any_of(bl.listed.begin(), bl.listed.end(),
+                                               [&](const Cidr& c) { return c.contains(*address); });
+    if (!listed) {
+      answer.rcode = Rcode::kNxDomain;
+      return answer;
+    }
+    if (type == DnsType::kA) answer.records.push_back(DnsRecord{name, DnsType::kA, 300, 0, "127.0.0.2"});
+    if (type == DnsType::kTxt) answer.records.push_back(DnsRecord{name, DnsType::kTxt, 300, 0, bl.reason});
+    return answer;
+  }
+  bool exists = false;
+  for (const auto& r : records_) {
+    if (!is_at_or_below(r.name, name)) continue;
+    exists = true;
+    if (r.name == name && r.type == type) answer.records.push_back(r);
+  }
+  if (!exists) answer.rcode = Rcode::kNxDomain;
+  if (type == DnsType::kMx)
+    std::stable_sort(answer.records.begin(), answer.records.end(),
+                     [](const DnsRecord& a, const DnsRecord& b) { return a.preference < b.preference; });
+  return answer;
+}
+
+DnsResolver::DnsResolver(Network& network, const DnsDatabase& database, HostId host, std::optional<HostId> server,
+                         ResolverConfig config)
+    : network_(network), database_(database), host_(host), server_(server), config_(config) {}
+
+std::uint64_t DnsResolver::query(std::string_view raw_name, DnsType type, Callback done) {
+  const std::string name = normalize_dns_name(raw_name);
+  const std::uint64_t id = (static_cast<std::uint64_t>(host_) << 32) | next_query_++;
+  Engine& engine = network_.engine();
+  const std::string server_name = server_ ? network_.host(*server_).name : "";
+  const std::string& host_name = network_.host(host_).name;
+
+  auto it = cache_.find({name, type});
+  if (it != cache_.end() && it->second.expires <= engine.now()) {
+    cache_.erase(it);
+    it = cache_.end();
+  }
+  DnsPayload q;
+  q.name = name;
+  q.type = std::string(dns_type_name(type));
+  q.server = server_name;
+  q.query_id = id;
+  q.cached = it != cache_.end();
+  network_.trace().record(EventKind::kDnsQuery, host_name, 0, q);
+
+  if (it != cache_.end()) {
+    DnsAnswer a = it->second.answer;
+    a.from_cache = true;
+    // TTLs count down while cached (RFC 1035 §3.2.1).
+    const auto elapsed = static_cast<std::uint32_t>((engine.now() - it->second.stored) / kSecond);
+    for (auto& r : a.records) r.ttl = r.ttl > elapsed ? r.ttl - elapsed : 0;
+    engine.schedule_in(0, [this, id, name, type, a, done] { answer(id, name, type, a, done); }, "dns cache hit");
+    return id;
+  }
+
+  Time delay = config_.local_delay;
+  bool reachable = true;
+  if (server_ && *server_ != host_) {
+    const auto there = network_.route(host_, *server_);
+    const auto back = network_.route(*server_, host_);
+    reachable = there && back && network_.host(*server_).up;
+    delay = reachable ? there->latency + back->latency : config_.timeout;
+  } else if (server_ && !network_.host(*server_).up) {
+    reachable = false;
+    delay = config_.timeout;
+  }
+  DnsAnswer a;
+  if (reachable) {
+    a = database_.lookup(name, type);
+  } else {
+    a.rcode = Rcode::kServFail;
+  }
+  engine.schedule_in(
+      delay,
+      [this, id, name, type, a, done] {
+        if (a.rcode != Rcode::kServFail) {
+          Time ttl = static_cast<Time>(database_.negative_ttl()) * kSecond;
+          if (!a.records.empty()) {
+            ttl = static_cast<Time>(a.records.front().ttl) * kSecond;
+            for (const auto& r : a.records) ttl = std::min(ttl, static_cast<Time>(r.ttl) * kSecond);
+          }
+          const Time now = network_.engine().now();
+          if (ttl > 0) cache_[{name, type}] = Cached{a, now + ttl, now};
+        }
+        answer(id, name, type, a, done);
+      },
+      "dns answer");
+  return id;
+}
+
+void DnsResolver::answer(std::uint64_t id, const std::string& name, DnsType type, DnsAnswer a, const Callback& done) {
+  DnsPayload p;
+  p.name = name;
+  p.type = std::string(dns_type_name(type));
+  p.server = server_ ? network_.host(*server_).name : "";
+  p.cached = a.from_cache;
+  p.rcode = std::string(rcode_name(a.rcode));
+  p.query_id = id;
+  for (const auto& r : a.records) p.records.push_back(to_trace(r));
+  network_.trace().record(EventKind::kDnsAnswer, network_.host(host_).name, 0, std::move(p));
+  if (done) done(a);
+}
+
+}  // namespace mailsim::sim

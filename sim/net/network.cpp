@@ -1,0 +1,863 @@
+// The simulated network and its TCP-like sockets (see network.h for the model).
+// Segment handling follows RFC 9293 §3.10 in spirit: SYN / SYN-ACK / ACK
+// handshake, sequence numbers counting bytes plus SYN and FIN, cumulative
+// ACKs, RST in answer to segments for connections that do not exist, and
+// RFC 6298 retransmission backoff. Windows, congestion control and
+// TIME-WAIT are left out: they do not change what a mail lesson shows.
+#include "sim/net/network.h"
+
+#include <algorithm>
+#include <queue>
+#include <set>
+#include <stdexcept>
+#include <tuple>
+
+namespace mailsim::sim {
+namespace {
+
+constexpr HostId kNoHost = static_cast<HostId>(-1);
+constexpr std::uint8_t kSyn = TcpFlags::kSyn, kAck = TcpFlags::kAck, kFin = TcpFlags::kFin, kRst = TcpFlags::kRst,
+                       kPsh = TcpFlags::kPsh;
+
+// Sequence-number arithmetic modulo 2^32 (RFC 9293 §3.4).
+bool seq_leq(std::uint32_t a, std::uint32_t b) { return static_cast<std::int32_t>(b - a) >= 0; }
+
+}  // namespace
+
+struct Network::Segment {
+  std::uint32_t seq = 0;
+  std::uint8_t flags = 0;
+  std::string data;
+  Time first_sent = 0;
+  Time ack_due = 0;  // when its ACK is expected back, if the path holds
+  std::uint32_t length() const {
+    return static_cast<std::uint32_t>(data.size()) + ((flags & kSyn) ? 1 : 0) + ((flags & kFin) ? 1 : 0);
+  }
+};
+
+struct Network::End {
+  HostId host = kNoHost;
+  Endpoint endpoint;
+  bool alive = false;        // takes part in the connection (not reset, not finished)
+  bool established = false;  // handshake done from this end's point of view
+  std::uint32_t snd_nxt = 0, rcv_nxt = 0, ack_sent = 0, iss = 0;
+  std::deque<Segment> unacked;
+  EventId rto_timer;
+  Time rto = 0;
+  Time last_arrival = 0;  // keeps this end's segments in order on the wire
+  bool fin_sent = false, fin_acked = false, fin_received = false, peer_close_reported = false;
+  bool was_reset = false;
+  bool ack_check_pending = false, ack_forced = false;
+  bool flush_pending = false;
+  std::string inbox;  // bytes received but not yet handed to on_data
+  std::function<void(std::string_view)> on_data;
+  std::function<void()> on_peer_closed;
+  std::function<void(std::string_view)> on_reset;
+};
+
+struct Network::Conn {
+  ConnId id = 0;
+  End ends[2];
+  bool connecting = true;  // until the connect handler has its answer
+  ConnectHandler on_connect;
+  EventId connect_timer;
+  std::string refuse_reason;
+  bool port_released = false;
+};
+
+struct Network::HostState {
+  Host info;
+  std::uint64_t epoch = 0;  // bumped on every down: packets in flight through it are lost
+  std::uint16_t next_port = kFirstEphemeralPort;
+  std::set<std::uint16_t> used_ports;
+};
+
+struct Network::LinkState {
+  Link info;
+  std::uint64_t epoch = 0;
+  Time busy_until[2] = {0, 0};  // per direction: 0 = a->b, 1 = b->a
+};
+
+// What must still be as it was when a segment left for it to arrive.
+struct Network::Snapshot {
+  std::vector<std::pair<LinkId, std::uint64_t>> links;
+  std::vector<std::pair<HostId, std::uint64_t>> hosts;  // intermediate hosts
+};
+
+// ---- Socket ---------------------------------------------------------------------
+
+HostId Socket::host() const { return valid() ? net_->end(conn_, side_).host : 0; }
+HostId Socket::peer_host() const { return valid() ? net_->end(conn_, 1 - side_).host : 0; }
+Endpoint Socket::local() const { return valid() ? net_->end(conn_, side_).endpoint : Endpoint{}; }
+Endpoint Socket::remote() const { return valid() ? net_->end(conn_, 1 - side_).endpoint : Endpoint{}; }
+bool Socket::send(std::string_view bytes) { return valid() && net_->socket_send(conn_, side_, bytes); }
+void Socket::close() {
+  if (valid()) net_->socket_close(conn_, side_);
+}
+void Socket::reset() {
+  if (valid()) net_->socket_reset(conn_, side_);
+}
+bool Socket::can_send() const {
+  if (!valid()) return false;
+  const auto& e = net_->end(conn_, side_);
+  return e.alive && e.established && !e.fin_sent;
+}
+bool Socket::peer_closed() const { return valid() && net_->end(conn_, side_).fin_received; }
+bool Socket::is_reset() const { return valid() && net_->end(conn_, side_).was_reset; }
+
+namespace {
+// Handlers set after data arrived get it in a fresh event, not inside the setter.
+template <class F>
+void schedule_flush(Engine& engine, F&& flush) {
+  engine.schedule_in(0, std::forward<F>(flush), "socket flush");
+}
+}  // namespace
+
+void Socket::on_data(std::function<void(std::string_view)> handler) {
+  if (!valid()) return;
+  auto& e = net_->end(conn_, side_);
+  if (!e.alive) return;
+  e.on_data = std::move(handler);
+  if (!e.inbox.empty() || e.fin_received) {
+    Network* net = net_;
+    const ConnId id = conn_;
+    const int side = side_;
+    schedule_flush(net->engine(), [net, id, side] { net->deliver(*net->conns_.at(id), side, {}); });
+  }
+}
+
+void Socket::on_peer_closed(std::function<void()> handler) {
+  if (!valid()) return;
+  auto& e = net_->end(conn_, side_);
+  if (!e.alive && !e.fin_received) return;
+  e.on_peer_closed = std::move(handler);
+  if (e.fin_received && !e.peer_close_reported) {
+    Network* net = net_;
+    const ConnId id = conn_;
+    const int side = side_;
+    schedule_flush(net->engine(), [net, id, side] { net->deliver(*net->conns_.at(id), side, {}); });
+  }
+}
+
+void Socket::on_reset(std::function<void(std::string_view)> handler) {
+  if (!valid()) return;
+  auto& e = net_->end(conn_, side_);
+  if (e.alive) e.on_reset = std::move(handler);
+}
+
+// ---- topology ----------------------------------------------------------------------
+
+Network::Network(Engine& engine, Trace& trace, NetConfig config)
+    : engine_(engine), trace_(trace), config_(config), isn_random_(engine.random().derive("tcp isn")) {}
+
+Network::~Network() = default;
+
+HostId Network::add_host(std::string name, std::vector<Ipv4> addresses, std::string role) {
+  if (find_host(name)) throw std::invalid_argument("duplicate host name " + name);
+  for (const auto& a : addresses)
+    if (host_by_address(a)) throw std::invalid_argument("duplicate address " + a.str());
+  if (addresses.empty()) {
+    Ipv4 candidate{0x0A000001};  // 10.0.0.1
+    while (host_by_address(candidate)) ++candidate.value;
+    addresses.push_back(candidate);
+  }
+  HostState h;
+  h.info.name = std::move(name);
+  h.info.addresses = std::move(addresses);
+  h.info.role = std::move(role);
+  hosts_.push_back(std::move(h));
+  return hosts_.size() - 1;
+}
+
+LinkId Network::add_link(HostId a, HostId b, Time latency, std::uint64_t bandwidth_bps) {
+  if (a >= hosts_.size() || b >= hosts_.size()) throw std::invalid_argument("add_link: unknown host");
+  if (a == b) throw std::invalid_argument("add_link: a link needs two different hosts");
+  if (latency < 0) throw std::invalid_argument("add_link: negative latency");
+  LinkState l;
+  l.info = Link{a, b, latency, bandwidth_bps, true};
+  links_.push_back(l);
+  return links_.size() - 1;
+}
+
+std::size_t Network::host_count() const { return hosts_.size(); }
+std::size_t Network::link_count() const { return links_.size(); }
+const Host& Network::host(HostId id) const { return hosts_.at(id).info; }
+const Link& Network::link(LinkId id) const { return links_.at(id).info; }
+
+std::optional<HostId> Network::find_host(std::string_view name) const {
+  for (HostId i = 0; i < hosts_.size(); ++i)
+    if (hosts_[i].info.name == name) return i;
+  return std::nullopt;
+}
+
+std::optional<HostId> Network::host_by_address(Ipv4 address) const {
+  for (HostId i = 0; i < hosts_.size(); ++i)
+    for (const auto& a : hosts_[i].info.addresses)
+      if (a == address) return i;
+  return std::nullopt;
+}
+
+std::optional<LinkId> Network::find_link(HostId a, HostId b) const {
+  for (LinkId i = 0; i < links_.size(); ++i) {
+    const auto& l = links_[i].info;
+    if ((l.a == a && l.b == b) || (l.a == b && l.b == a)) return i;
+  }
+  return std::nullopt;
+}
+
+std::optional<Route> Network::route(HostId from, HostId to) const {
+  if (from >= hosts_.size() || to >= hosts_.size()) return std::nullopt;
+  if (from == to) return Route{{from}, {}, 0};
+  using Key = std::tuple<Time, std::size_t, HostId>;  // latency, hops, host
+  std::vector<std::optional<Key>> best(hosts_.size());
+  std::vector<std::pair<HostId, LinkId>> previous(hosts_.size(), {kNoHost, 0});
+  std::priority_queue<Key, std::vector<Key>, std::greater<>> frontier;
+  best[from] = Key{0, 0, from};
+  frontier.push(*best[from]);
+  while (!frontier.empty()) {
+    const auto [latency, hops, u] = frontier.top();
+    frontier.pop();
+    if (best[u] != Key{latency, hops, u}) continue;
+    if (u == to) break;
+    if (u != from && !hosts_[u].info.up) continue;  // a host that is down forwards nothing
+    for (LinkId li = 0; li < links_.size(); ++li) {
+      const auto& l = links_[li].info;
+      if (!l.up || (l.a != u && l.b != u)) continue;
+      const HostId v = l.a == u ? l.b : l.a;
+      const Key candidate{latency + l.latency, hops + 1, v};
+      if (!best[v] || candidate < *best[v]) {
+        best[v] = candidate;
+        previous[v] = {u, li};
+        frontier.push(candidate);
+      }
+    }
+  }
+  if (!best[to]) return std::nullopt;
+  Route r;
+  r.latency = std::get<0>(*best[to]);
+  for (HostId v = to; v != from; v = previous[v].first) {
+    r.hosts.push_back(v);
+    r.links.push_back(previous[v].second);
+  }
+  r.hosts.push_back(from);
+  std::reverse(r.hosts.begin(), r.hosts.end());
+  std::reverse(r.links.begin(), r.links.end());
+  return r;
+}
+
+// ---- outages --------------------------------------------------------------------------
+
+void Network::set_host_up(HostId id, bool up, bool silent, std::string_view reason) {
+  HostState& h = hosts_.at(id);
+  if (h.info.up == up && (up || h.info.silent == silent)) return;
+  h.info.up = up;
+  h.info.silent = !up && silent;
+  trace_.record(up ? EventKind::kHostUp : EventKind::kHostDown, h.info.name, 0,
+                OutagePayload{h.info.name, !up && silent, std::string(reason)});
+  if (up) {
+    retransmit_stalled();
+    return;
+  }
+  ++h.epoch;
+  std::vector<std::pair<ConnId, int>> affected;
+  for (const auto& [cid, c] : conns_)
+    for (int side = 0; side < 2; ++side)
+      if (c->ends[side].alive && c->ends[side].host == id) affected.emplace_back(cid, side);
+  for (const auto& [cid, side] : affected) {
+    Conn& c = *conns_.at(cid);
+    End& e = c.ends[side];
+    if (!e.alive) continue;
+    if (side == 0 && c.connecting) {
+      finish_connect(c, ConnectStatus::kAborted, "host " + h.info.name + " went down");
+      continue;
+    }
+    if (!silent) {
+      // The stack's last word: RST to the peer, so it learns at once.
+      const End& peer = c.ends[1 - side];
+      emit_raw(cid, id, peer.host, e.endpoint, peer.endpoint, e.snd_nxt, e.rcv_nxt, kRst | kAck, 1 - side);
+    }
+    kill_end(c, side, "host " + h.info.name + " went down", e.established);
+  }
+}
+
+void Network::set_link_up(LinkId id, bool up, std::string_view reason) {
+  LinkState& l = links_.at(id);
+  if (l.info.up == up) return;
+  l.info.up = up;
+  if (!up) ++l.epoch;
+  const std::string target = hosts_[l.info.a].info.name + "<->" + hosts_[l.info.b].info.name;
+  trace_.record(up ? EventKind::kLinkUp : EventKind::kLinkDown, "", 0, OutagePayload{target, false, std::string(reason)});
+  if (up) retransmit_stalled();
+}
+
+void Network::set_port_blocked(HostId host, std::uint16_t port, bool blocked, std::string_view reason) {
+  auto& flag = blocked_[{host, port}];
+  if (flag == blocked) return;
+  flag = blocked;
+  const std::string& name = hosts_.at(host).info.name;
+  trace_.record(blocked ? EventKind::kPortDown : EventKind::kPortUp, name, 0,
+                OutagePayload{name + ":" + std::to_string(port), false, std::string(reason)});
+  if (!blocked) return;
+  std::vector<ConnId> affected;
+  for (const auto& [cid, c] : conns_)
+    if (c->ends[1].alive && c->ends[1].host == host && c->ends[1].endpoint.port == port) affected.push_back(cid);
+  for (ConnId cid : affected) socket_reset(cid, 1);
+}
+
+bool Network::port_blocked(HostId host, std::uint16_t port) const {
+  const auto it = blocked_.find({host, port});
+  return it != blocked_.end() && it->second;
+}
+
+// ---- listening and connecting --------------------------------------------------------------
+
+bool Network::listen(HostId host, std::uint16_t port, AcceptHandler on_accept) {
+  if (host >= hosts_.size()) throw std::invalid_argument("listen: unknown host");
+  return listeners_.emplace(std::pair{host, port}, std::move(on_accept)).second;
+}
+
+void Network::unlisten(HostId host, std::uint16_t port) { listeners_.erase({host, port}); }
+
+bool Network::listening(HostId host, std::uint16_t port) const { return listeners_.contains({host, port}); }
+
+std::uint16_t Network::ephemeral_port(HostId host) {
+  HostState& h = hosts_[host];
+  for (int tries = 0; tries < 65536 - kFirstEphemeralPort; ++tries) {
+    const std::uint16_t port = h.next_port;
+    h.next_port = h.next_port == 65535 ? kFirstEphemeralPort : static_cast<std::uint16_t>(h.next_port + 1);
+    if (!h.used_ports.contains(port)) {
+      h.used_ports.insert(port);
+      return port;
+    }
+  }
+  throw std::runtime_error("host " + h.info.name + " ran out of ephemeral ports");
+}
+
+ConnId Network::connect(HostId from, HostId to, std::uint16_t port, ConnectHandler on_done) {
+  return connect(from, hosts_.at(to).info.addresses.front(), port, std::move(on_done));
+}
+
+ConnId Network::connect(HostId from, Ipv4 to, std::uint16_t port, ConnectHandler on_done) {
+  if (from >= hosts_.size()) throw std::invalid_argument("connect: unknown host");
+  const ConnId id = next_conn_++;
+  auto owned = std::make_unique<Conn>();
+  Conn& c = *owned;
+  conns_.emplace(id, std::move(owned));
+  c.id = id;
+  c.on_connect = std::move(on_done);
+  End& client = c.ends[0];
+  End& server = c.ends[1];
+  client.host = from;
+  server.host = host_by_address(to).value_or(kNoHost);
+  server.endpoint = Endpoint{to, port};
+  if (!hosts_[from].info.up) {
+    client.endpoint = Endpoint{hosts_[from].info.addresses.front(), 0};
+    c.port_released = true;
+    engine_.schedule_in(
+        0,
+        [this, id] {
+          finish_connect(*conns_.at(id), ConnectStatus::kAborted,
+                         "host " + hosts_[conns_.at(id)->ends[0].host].info.name + " is down");
+        },
+        "connect from a host that is down");
+    return id;
+  }
+  client.endpoint = Endpoint{hosts_[from].info.addresses.front(), ephemeral_port(from)};
+  client.alive = true;
+  client.rto = config_.initial_rto;
+  client.iss = static_cast<std::uint32_t>(isn_random_.next_u64());
+  client.snd_nxt = client.iss;
+  record_conn(EventKind::kConnect, c, 0);
+  c.connect_timer = engine_.schedule_in(
+      config_.connect_timeout,
+      [this, id] {
+        Conn& cc = *conns_.at(id);
+        cc.connect_timer = {};
+        if (!cc.connecting) return;
+        const std::string peer =
+            cc.ends[1].host == kNoHost ? cc.ends[1].endpoint.address.str() : hosts_[cc.ends[1].host].info.name;
+        finish_connect(cc, ConnectStatus::kTimedOut,
+                       "no answer from " + peer + " port " + std::to_string(cc.ends[1].endpoint.port) + " within " +
+                           std::to_string(config_.connect_timeout / kSecond) + "s");
+      },
+      "connect timeout");
+  send_segment(c, 0, kSyn, {});
+  return id;
+}
+
+void Network::abort_connect(ConnId id) {
+  const auto it = conns_.find(id);
+  if (it == conns_.end() || !it->second->connecting) return;
+  it->second->on_connect = nullptr;
+  Conn& c = *it->second;
+  finish_connect(c, ConnectStatus::kAborted, "connection attempt abandoned");
+}
+
+void Network::finish_connect(Conn& c, ConnectStatus status, std::string reason) {
+  if (!c.connecting) return;
+  c.connecting = false;
+  engine_.cancel(c.connect_timer);
+  c.connect_timer = {};
+  End& client = c.ends[0];
+  ConnectResult result;
+  result.status = status;
+  result.reason = reason;
+  if (status == ConnectStatus::kConnected) {
+    result.socket = Socket(this, c.id, 0);
+    record_conn(EventKind::kConnected, c, 0);
+  } else {
+    client.alive = false;
+    engine_.cancel(client.rto_timer);
+    client.unacked.clear();
+    if (status == ConnectStatus::kRefused) record_conn(EventKind::kRefused, c, 0, reason);
+    if (status == ConnectStatus::kTimedOut) record_conn(EventKind::kConnectTimeout, c, 0, reason);
+    if (status == ConnectStatus::kAborted && !c.port_released) record_conn(EventKind::kReset, c, 0, reason);
+    maybe_finished(c);
+  }
+  ConnectHandler handler = std::move(c.on_connect);
+  c.on_connect = nullptr;
+  if (handler) {
+    handler(result);
+  } else if (status == ConnectStatus::kConnected) {
+    socket_reset(c.id, 0);  // nobody wants it any more
+  }
+}
+
+std::vector<Socket> Network::sockets_of(HostId host) const {
+  std::vector<Socket> out;
+  for (const auto& [cid, c] : conns_)
+    for (int side = 0; side < 2; ++side)
+      if (c->ends[side].alive && c->ends[side].established && c->ends[side].host == host)
+        out.push_back(Socket(const_cast<Network*>(this), cid, side));
+  return out;
+}
+
+// ---- segments on the wire ---------------------------------------------------------------------
+
+Network::End& Network::end(ConnId id, int side) { return conns_.at(id)->ends[side]; }
+
+const Network::End* Network::find_end(ConnId id, int side) const {
+  const auto it = conns_.find(id);
+  return it == conns_.end() ? nullptr : &it->second->ends[side];
+}
+
+void Network::send_segment(Conn& c, int side, std::uint8_t flags, std::string data) {
+  End& e = c.ends[side];
+  Segment seg;
+  seg.seq = e.snd_nxt;
+  seg.flags = flags;
+  seg.data = std::move(data);
+  seg.first_sent = engine_.now();
+  e.snd_nxt += seg.length();
+  if (seg.length() == 0) {
+    transmit(c, side, seg);
+    return;
+  }
+  e.unacked.push_back(std::move(seg));
+  transmit(c, side, e.unacked.back());
+  arm_rto(c, side);
+}
+
+// Store and forward across each link of `r`: wait for the link to be free,
+// serialise at its bandwidth, propagate. Returns the arrival time at the end.
+Time Network::carry(const Route& r, std::size_t payload_bytes, Snapshot& snap) {
+  const std::uint64_t wire_bytes = payload_bytes + 54;  // Ethernet + IPv4 + TCP headers
+  Time t = engine_.now();
+  for (std::size_t i = 0; i < r.links.size(); ++i) {
+    LinkState& l = links_[r.links[i]];
+    const int dir = l.info.a == r.hosts[i] ? 0 : 1;
+    const Time start = std::max(t, l.busy_until[dir]);
+    Time tx = 0;
+    if (l.info.bandwidth_bps > 0)
+      tx = static_cast<Time>((wire_bytes * 8 * 1'000'000 + l.info.bandwidth_bps - 1) / l.info.bandwidth_bps);
+    l.busy_until[dir] = start + tx;
+    t = start + tx + l.info.latency;
+    snap.links.emplace_back(r.links[i], l.epoch);
+    if (i > 0) snap.hosts.emplace_back(r.hosts[i], hosts_[r.hosts[i]].epoch);
+  }
+  return t;
+}
+
+std::optional<Time> Network::put_on_wire(ConnId id, int from_side, HostId from, HostId to, Endpoint src,
+                                         Endpoint dst, std::uint32_t seq, std::uint32_t ack, std::uint8_t flags,
+                                         const std::string& data) {
+  if (from == kNoHost || to == kNoHost) return std::nullopt;  // an address nobody has
+  const auto r = route(from, to);
+  if (!r) return std::nullopt;  // no way there now; a retransmission may find one
+  Snapshot snap;
+  End& sender = conns_.at(id)->ends[from_side];
+  // TCP delivers in order: never overtake an earlier segment of this end.
+  const Time arrival = std::max(carry(*r, data.size(), snap), sender.last_arrival);
+  sender.last_arrival = arrival;
+
+  PacketPayload p;
+  p.from = hosts_[from].info.name;
+  p.to = hosts_[to].info.name;
+  p.src_addr = src.address.str();
+  p.src_port = src.port;
+  p.dst_addr = dst.address.str();
+  p.dst_port = dst.port;
+  p.tcp_seq = seq;
+  p.tcp_ack = ack;
+  p.flags = TcpFlags{flags};
+  p.data = Bytes{data};
+  for (HostId h : r->hosts) p.path.push_back(hosts_[h].info.name);
+  p.arrive = arrival;
+  trace_.record(EventKind::kPacket, p.from, id, std::move(p));
+  engine_.schedule_at(
+      arrival,
+      [this, id, to_side = 1 - from_side, seq, ack, flags, data, snap] {
+        arrive(id, to_side, seq, ack, flags, data, snap);
+      },
+      "segment arrives");
+  return arrival + r->latency;
+}
+
+void Network::transmit(Conn& c, int side, const Segment& seg) {
+  End& e = c.ends[side];
+  const End& peer = c.ends[1 - side];
+  // Every segment but the client's first SYN acknowledges what arrived so far.
+  std::uint8_t flags = seg.flags;
+  if (!((flags & kSyn) && side == 0)) flags |= kAck;
+  const std::uint32_t ack = (flags & kAck) ? e.rcv_nxt : 0;
+  if (flags & kAck) e.ack_sent = e.rcv_nxt;
+  const auto ack_due = put_on_wire(c.id, side, e.host, peer.host, e.endpoint, peer.endpoint, seg.seq, ack, flags,
+                                   seg.data);
+  if (!ack_due) return;
+  for (auto& u : e.unacked)
+    if (u.seq == seg.seq && u.flags == seg.flags) u.ack_due = *ack_due;
+}
+
+void Network::emit_raw(ConnId id, HostId from, HostId to, Endpoint src, Endpoint dst, std::uint32_t seq,
+                       std::uint32_t ack, std::uint8_t flags, int to_side) {
+  put_on_wire(id, 1 - to_side, from, to, src, dst, seq, ack, flags, {});
+}
+
+bool Network::snapshot_valid(const Snapshot& s) const {
+  for (const auto& [l, epoch] : s.links)
+    if (!links_[l].info.up || links_[l].epoch != epoch) return false;
+  for (const auto& [h, epoch] : s.hosts)
+    if (!hosts_[h].info.up || hosts_[h].epoch != epoch) return false;
+  return true;
+}
+
+void Network::arrive(ConnId id, int to_side, std::uint32_t seq, std::uint32_t ack, std::uint8_t flags,
+                     const std::string& data, const Snapshot& snapshot) {
+  if (!snapshot_valid(snapshot)) return;  // lost on the way
+  Conn& c = *conns_.at(id);
+  End& e = c.ends[to_side];
+  End& peer = c.ends[1 - to_side];
+  const HostState& h = hosts_[e.host];
+  const std::uint32_t length =
+      static_cast<std::uint32_t>(data.size()) + ((flags & kSyn) ? 1 : 0) + ((flags & kFin) ? 1 : 0);
+
+  // RFC 9293 §3.10.7.1: a segment for a connection that does not exist
+  // draws a RST (never in answer to a RST).
+  auto answer_rst = [&] {
+    if (flags & kRst) return;
+    if (flags & kAck)
+      emit_raw(id, e.host, peer.host, e.endpoint, peer.endpoint, ack, 0, kRst, 1 - to_side);
+    else
+      emit_raw(id, e.host, peer.host, e.endpoint, peer.endpoint, 0, seq + length, kRst | kAck, 1 - to_side);
+  };
+
+  if (!h.info.up) {
+    if (h.info.silent) return;
+    if ((flags & kSyn) && !(flags & kAck))
+      c.refuse_reason = "host " + h.info.name + " is down: connection refused";
+    answer_rst();
+    return;
+  }
+  if ((flags & kSyn) && !(flags & kAck)) {
+    on_syn(c, seq, snapshot);
+    return;
+  }
+  if (flags & kRst) {
+    if (to_side == 0 && c.connecting) {
+      finish_connect(c, ConnectStatus::kRefused,
+                     c.refuse_reason.empty() ? "connection refused" : c.refuse_reason);
+    } else if (e.alive) {
+      kill_end(c, to_side, "connection reset by " + hosts_[peer.host].info.name, true);
+    }
+    return;
+  }
+  if (!e.alive) {
+    answer_rst();
+    return;
+  }
+  if ((flags & kSyn) && (flags & kAck)) {  // SYN-ACK at the client
+    if (c.connecting) {
+      e.rcv_nxt = seq + 1;
+      on_ack(c, to_side, ack);
+      e.established = true;
+      send_segment(c, to_side, kAck, {});
+      finish_connect(c, ConnectStatus::kConnected, {});
+    } else {
+      schedule_ack_check(id, to_side);
+      e.ack_forced = true;
+    }
+    return;
+  }
+  if (flags & kAck) on_ack(c, to_side, ack);
+  if (!e.alive) return;
+  if (to_side == 1 && !e.established && e.unacked.empty()) {  // the handshake's last ACK
+    e.established = true;
+    record_conn(EventKind::kAccept, c, 1);
+    const auto it = listeners_.find({e.host, e.endpoint.port});
+    if (it == listeners_.end() || port_blocked(e.host, e.endpoint.port)) {
+      socket_reset(id, 1);
+      return;
+    }
+    AcceptHandler handler = it->second;
+    handler(Socket(this, id, 1));
+    if (!e.alive) return;
+  }
+  if (length == 0) {
+    maybe_finished(c);
+    return;
+  }
+  if (seq != e.rcv_nxt) {
+    // A retransmission of something we have, or a segment after a gap: say
+    // where we are; the sender resends from there.
+    e.ack_forced = true;
+    schedule_ack_check(id, to_side);
+    return;
+  }
+  if (!e.established) return;  // data before the handshake finished: wait for the resend
+  e.rcv_nxt += static_cast<std::uint32_t>(data.size());
+  if (flags & kFin) {
+    e.rcv_nxt += 1;
+    e.fin_received = true;
+  }
+  schedule_ack_check(id, to_side);
+  deliver(c, to_side, data);
+  maybe_finished(c);
+}
+
+void Network::on_syn(Conn& c, std::uint32_t seq, const Snapshot&) {
+  End& s = c.ends[1];
+  if (s.alive) {  // a retransmitted SYN: resend our SYN-ACK
+    if (!s.established && !s.unacked.empty()) transmit(c, 1, s.unacked.front());
+    return;
+  }
+  if (s.was_reset || !c.connecting) return;
+  const std::string& name = hosts_[s.host].info.name;
+  const std::uint16_t port = s.endpoint.port;
+  if (!listeners_.contains({s.host, port}) || port_blocked(s.host, port)) {
+    c.refuse_reason = port_blocked(s.host, port)
+                          ? "port " + std::to_string(port) + " of " + name + " is closed: connection refused"
+                          : "nothing listens on port " + std::to_string(port) + " of " + name + ": connection refused";
+    emit_raw(c.id, s.host, c.ends[0].host, s.endpoint, c.ends[0].endpoint, 0, seq + 1, kRst | kAck, 0);
+    return;
+  }
+  s.alive = true;
+  s.rto = config_.initial_rto;
+  s.iss = static_cast<std::uint32_t>(isn_random_.next_u64());
+  s.snd_nxt = s.iss;
+  s.rcv_nxt = seq + 1;
+  send_segment(c, 1, kSyn | kAck, {});
+}
+
+void Network::on_ack(Conn& c, int side, std::uint32_t ack) {
+  End& e = c.ends[side];
+  bool progress = false;
+  while (!e.unacked.empty()) {
+    const Segment& front = e.unacked.front();
+    if (!seq_leq(front.seq + front.length(), ack)) break;
+    if (front.flags & kFin) e.fin_acked = true;
+    e.unacked.pop_front();
+    progress = true;
+  }
+  if (!progress) return;
+  e.rto = config_.initial_rto;
+  engine_.cancel(e.rto_timer);
+  e.rto_timer = {};
+  arm_rto(c, side);
+}
+
+void Network::deliver(Conn& c, int side, std::string_view data) {
+  End& e = c.ends[side];
+  e.inbox.append(data);
+  if (!e.alive && !e.fin_received) return;
+  if (!e.inbox.empty() && e.on_data) {
+    std::string bytes = std::move(e.inbox);
+    e.inbox.clear();
+    auto handler = e.on_data;  // a copy: the handler may replace or clear itself
+    handler(bytes);
+  }
+  if (e.fin_received && !e.peer_close_reported && e.inbox.empty() && e.on_peer_closed) {
+    e.peer_close_reported = true;
+    auto handler = e.on_peer_closed;
+    handler();
+  }
+}
+
+void Network::schedule_ack_check(ConnId id, int side) {
+  End& e = end(id, side);
+  if (e.ack_check_pending) return;
+  e.ack_check_pending = true;
+  // After the application had its say in this same instant: if it answered,
+  // its data carried the ACK and no pure ACK is needed (delayed ACK, RFC 1122 §4.2.3.2).
+  engine_.schedule_in(
+      0,
+      [this, id, side] {
+        Conn& c = *conns_.at(id);
+        End& en = c.ends[side];
+        en.ack_check_pending = false;
+        const bool forced = en.ack_forced;
+        en.ack_forced = false;
+        if (!en.alive && !(en.fin_received && en.fin_acked)) return;
+        if (forced || en.ack_sent != en.rcv_nxt) {
+          Segment ack_only;
+          ack_only.seq = en.snd_nxt;
+          ack_only.flags = kAck;
+          transmit(c, side, ack_only);
+        }
+      },
+      "delayed ack");
+}
+
+void Network::arm_rto(Conn& c, int side) {
+  End& e = c.ends[side];
+  if (e.rto_timer || e.unacked.empty() || !e.alive) return;
+  const Time base = std::max(engine_.now(), e.unacked.front().ack_due);
+  const ConnId id = c.id;
+  e.rto_timer = engine_.schedule_at(base + e.rto, [this, id, side] { on_rto(id, side); }, "retransmission timer");
+}
+
+void Network::on_rto(ConnId id, int side) {
+  Conn& c = *conns_.at(id);
+  End& e = c.ends[side];
+  e.rto_timer = {};
+  if (!e.alive || e.unacked.empty()) return;
+  const bool handshake = !e.established;
+  if (!handshake && engine_.now() - e.unacked.front().first_sent >= config_.give_up_after) {
+    const End& peer = c.ends[1 - side];
+    kill_end(c, side,
+             "connection timed out: no answer from " + hosts_[peer.host].info.name + " for " +
+                 std::to_string(config_.give_up_after / kSecond) + "s",
+             true);
+    return;
+  }
+  if (handshake && side == 1 && engine_.now() - e.unacked.front().first_sent >= config_.connect_timeout) {
+    kill_end(c, side, "half-open connection abandoned", false);  // the client never completed the handshake
+    return;
+  }
+  for (const auto& seg : std::vector<Segment>(e.unacked.begin(), e.unacked.end())) transmit(c, side, seg);
+  e.rto = std::min(e.rto * 2, config_.max_rto);
+  arm_rto(c, side);
+}
+
+void Network::retransmit_stalled() {
+  // Called when a host or link comes back: segments waiting for a route go
+  // now rather than at their next backoff.
+  for (const auto& [cid, c] : conns_)
+    for (int side = 0; side < 2; ++side) {
+      End& e = c->ends[side];
+      if (!e.alive || e.unacked.empty() || !e.rto_timer) continue;
+      engine_.cancel(e.rto_timer);
+      const ConnId id = cid;
+      e.rto_timer = engine_.schedule_in(0, [this, id, side] { on_rto(id, side); }, "retransmit after repair");
+    }
+}
+
+void Network::kill_end(Conn& c, int side, std::string_view reason, bool record) {
+  End& e = c.ends[side];
+  if (!e.alive) return;
+  e.alive = false;
+  e.was_reset = true;
+  engine_.cancel(e.rto_timer);
+  e.rto_timer = {};
+  e.unacked.clear();
+  e.inbox.clear();
+  if (record) record_conn(EventKind::kReset, c, side, std::string(reason));
+  auto handler = std::move(e.on_reset);
+  e.on_reset = nullptr;
+  e.on_data = nullptr;
+  e.on_peer_closed = nullptr;
+  maybe_finished(c);
+  if (handler) handler(reason);
+}
+
+void Network::maybe_finished(Conn& c) {
+  for (auto& e : c.ends) {
+    const bool done = !e.alive || (e.fin_sent && e.fin_acked && e.fin_received);
+    if (!done) return;
+  }
+  for (auto& e : c.ends) {
+    if (e.alive) {
+      e.alive = false;
+      engine_.cancel(e.rto_timer);
+      e.rto_timer = {};
+      // Handlers are dropped in a later event: one of them may be running now.
+      auto doomed = std::make_shared<std::tuple<decltype(e.on_data), decltype(e.on_peer_closed), decltype(e.on_reset)>>(
+          std::move(e.on_data), std::move(e.on_peer_closed), std::move(e.on_reset));
+      e.on_data = nullptr;
+      e.on_peer_closed = nullptr;
+      e.on_reset = nullptr;
+      engine_.schedule_in(0, [doomed] {}, "release handlers");
+    }
+  }
+  if (!c.port_released && c.ends[0].host != kNoHost) {
+    c.port_released = true;
+    hosts_[c.ends[0].host].used_ports.erase(c.ends[0].endpoint.port);
+  }
+}
+
+// ---- socket calls ----------------------------------------------------------------------------
+
+bool Network::socket_send(ConnId id, int side, std::string_view bytes) {
+  Conn& c = *conns_.at(id);
+  End& e = c.ends[side];
+  if (!e.alive || !e.established || e.fin_sent) return false;
+  if (!hosts_[e.host].info.up) return false;
+  std::size_t offset = 0;
+  while (offset < bytes.size()) {
+    const std::size_t n = std::min(config_.mss, bytes.size() - offset);
+    const bool last = offset + n == bytes.size();
+    send_segment(c, side, kAck | (last ? kPsh : 0), std::string(bytes.substr(offset, n)));
+    offset += n;
+  }
+  return true;
+}
+
+void Network::socket_close(ConnId id, int side) {
+  Conn& c = *conns_.at(id);
+  End& e = c.ends[side];
+  if (!e.alive || e.fin_sent || !e.established) return;
+  e.fin_sent = true;
+  record_conn(EventKind::kClose, c, side);
+  send_segment(c, side, kFin | kAck, {});
+}
+
+void Network::socket_reset(ConnId id, int side) {
+  Conn& c = *conns_.at(id);
+  End& e = c.ends[side];
+  if (!e.alive) return;
+  const End& peer = c.ends[1 - side];
+  emit_raw(id, e.host, peer.host, e.endpoint, peer.endpoint, e.snd_nxt, e.rcv_nxt, kRst | kAck, 1 - side);
+  e.on_reset = nullptr;  // we reset it ourselves: no callback
+  kill_end(c, side, "reset by " + hosts_[e.host].info.name, true);
+}
+
+void Network::record_conn(EventKind kind, const Conn& c, int side, std::string reason) {
+  const End& e = c.ends[side];
+  const End& peer = c.ends[1 - side];
+  ConnPayload p;
+  p.peer = peer.host == kNoHost ? "" : hosts_[peer.host].info.name;
+  p.local_addr = e.endpoint.address.str();
+  p.local_port = e.endpoint.port;
+  p.remote_addr = peer.endpoint.address.str();
+  p.remote_port = peer.endpoint.port;
+  p.reason = std::move(reason);
+  trace_.record(kind, hosts_[e.host].info.name, c.id, std::move(p));
+}
+
+bool packet_crosses(const PacketPayload& packet, std::string_view a, std::string_view b) {
+  for (std::size_t i = 0; i + 1 < packet.path.size(); ++i)
+    if ((packet.path[i] == a && packet.path[i + 1] == b) || (packet.path[i] == b && packet.path[i + 1] == a))
+      return true;
+  return false;
+}
+
+}  // namespace mailsim::sim

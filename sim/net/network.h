@@ -1,0 +1,259 @@
+// The simulated network: hosts with addresses, links with latency and
+// bandwidth, routing by shortest latency (Dijkstra), scheduled outages, and
+// in-process TCP-like stream sockets.
+//
+// Model (what a learner can rely on, and what the pcap shows):
+// - connect() sends a SYN. A listening port answers SYN-ACK, the client
+//   answers ACK: the client is connected after one round trip, the server
+//   accepts after one and a half. A closed port, a blocked port, or a host
+//   that is down (not silently) answers RST: "connection refused" after one
+//   round trip. No answer at all (no route, silent host, unknown address):
+//   the SYN is retried after 1s, 2s, 4s, ... and the attempt times out after
+//   NetConfig::connect_timeout.
+// - A segment crosses each link of the route in turn: it waits for the link
+//   to be free (FIFO per direction), takes size*8/bandwidth to transmit, then
+//   `latency` to propagate. Delivery to the application is in order.
+// - The receiver acknowledges every segment (a pure ACK unless the
+//   application answers at once, which piggybacks the ACK). Unacknowledged
+//   segments are retransmitted with exponential backoff; a connection that
+//   makes no progress for NetConfig::give_up_after is reset ("timed out").
+// - A link or an intermediate host going down drops the segments on it.
+//   A host going down resets its connections; unless silent, its RSTs tell
+//   the peers at once.
+// - Every segment is recorded in the trace as a `packet` event (with its
+//   addresses, ports, sequence numbers, flags, bytes and route).
+//
+// Everything runs inside Engine callbacks; nothing blocks. Callbacks given to
+// the network may call back into it (send, close, connect, ...).
+#pragma once
+
+#include "sim/engine/engine.h"
+#include "sim/net/address.h"
+#include "sim/trace/trace.h"
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mailsim::sim {
+
+using HostId = std::size_t;
+using LinkId = std::size_t;
+
+struct NetConfig {
+  Time connect_timeout = 30 * kSecond;   // SYN unanswered (Postfix smtp_connect_timeout)
+  Time initial_rto = 1 * kSecond;        // RFC 6298 §2.1
+  Time max_rto = 60 * kSecond;           // RFC 6298 §2.5
+  Time give_up_after = 2 * kMinute;      // no progress at all -> reset
+  std::size_t mss = 1460;                // payload bytes per segment
+};
+
+struct Host {
+  std::string name;
+  std::vector<Ipv4> addresses;  // the first one is the host's source address
+  std::string role;             // free text from the scenario ("mta", "client", ...)
+  bool up = true;
+  bool silent = false;          // while down: drop packets instead of answering RST
+};
+
+struct Link {
+  HostId a = 0, b = 0;
+  Time latency = 0;                 // one-way propagation delay
+  std::uint64_t bandwidth_bps = 0;  // bits per second; 0 = unlimited
+  bool up = true;
+};
+
+// A path through the network, from hosts.front() to hosts.back().
+struct Route {
+  std::vector<HostId> hosts;
+  std::vector<LinkId> links;  // links[i] joins hosts[i] and hosts[i+1]
+  Time latency = 0;           // sum of link latencies (one way, no queueing)
+};
+
+class Network;
+
+// One end of a connection. A small copyable handle: the Network owns the
+// state and must outlive every Socket. A default-constructed Socket is not
+// valid and every call on it is a no-op.
+class Socket {
+ public:
+  Socket() = default;
+  bool valid() const { return net_ != nullptr; }
+
+  ConnId id() const { return conn_; }
+  HostId host() const;
+  HostId peer_host() const;
+  Endpoint local() const;
+  Endpoint remote() const;
+
+  // Queues bytes for the peer (segmented by NetConfig::mss). Returns false,
+  // sending nothing, after close() or reset or once the host went down.
+  bool send(std::string_view bytes);
+  // Sends FIN after the bytes already sent: "I have nothing more to say".
+  // Receiving continues until the peer closes too.
+  void close();
+  // Aborts the connection with RST; no more callbacks.
+  void reset();
+
+  bool can_send() const;    // established, not closed by us, not reset
+  bool peer_closed() const; // the peer's FIN arrived
+  bool is_reset() const;
+
+  // Handlers run inside engine events. Bytes that arrive before on_data is
+  // set are kept and handed over when it is set. The string_view is valid
+  // only during the call.
+  void on_data(std::function<void(std::string_view bytes)> handler);
+  void on_peer_closed(std::function<void()> handler);
+  void on_reset(std::function<void(std::string_view reason)> handler);
+
+  friend bool operator==(const Socket&, const Socket&) = default;
+
+ private:
+  friend class Network;
+  Socket(Network* net, ConnId conn, int side) : net_(net), conn_(conn), side_(side) {}
+  Network* net_ = nullptr;
+  ConnId conn_ = 0;
+  int side_ = 0;  // 0 = the connecting client, 1 = the accepting server
+};
+
+enum class ConnectStatus {
+  kConnected,
+  kRefused,   // RST in answer to SYN
+  kTimedOut,  // no answer within NetConfig::connect_timeout
+  kAborted,   // the connecting host went down (or abort_connect)
+};
+
+struct ConnectResult {
+  ConnectStatus status = ConnectStatus::kAborted;
+  Socket socket;       // valid when connected
+  std::string reason;  // words for the story when not connected
+  bool ok() const { return status == ConnectStatus::kConnected; }
+};
+
+using AcceptHandler = std::function<void(Socket)>;
+using ConnectHandler = std::function<void(const ConnectResult&)>;
+
+class Network {
+ public:
+  Network(Engine& engine, Trace& trace, NetConfig config = {});
+  Network(const Network&) = delete;
+  Network& operator=(const Network&) = delete;
+  ~Network();
+
+  // ---- topology ---------------------------------------------------------------
+  // Adds a host. Without addresses it gets the next free one of 10.0.0.1,
+  // 10.0.0.2, ... Throws std::invalid_argument on a duplicate name or address.
+  HostId add_host(std::string name, std::vector<Ipv4> addresses = {}, std::string role = {});
+  // Adds a bidirectional link. Throws on an unknown host or a self-link.
+  LinkId add_link(HostId a, HostId b, Time latency, std::uint64_t bandwidth_bps = 0);
+
+  std::size_t host_count() const;
+  std::size_t link_count() const;
+  const Host& host(HostId id) const;  // throws std::out_of_range on a bad id
+  const Link& link(LinkId id) const;
+  std::optional<HostId> find_host(std::string_view name) const;
+  std::optional<HostId> host_by_address(Ipv4 address) const;
+  // The link joining a and b (either order), if any.
+  std::optional<LinkId> find_link(HostId a, HostId b) const;
+
+  // Shortest-latency route over links that are up, through intermediate hosts
+  // that are up (ties: fewer hops, then lower host ids). The end hosts may be
+  // down. nullopt when no path exists.
+  std::optional<Route> route(HostId from, HostId to) const;
+
+  // ---- outages (take effect now; use the engine to schedule them) -------------
+  // Down: every connection of the host is reset (see the model above);
+  // silent: the host drops packets instead of answering RST while down.
+  void set_host_up(HostId host, bool up, bool silent = false, std::string_view reason = {});
+  // Down: segments on the link are lost; routes avoid it.
+  void set_link_up(LinkId link, bool up, std::string_view reason = {});
+  // Blocked: the port answers RST as if nothing listened; its connections are reset.
+  void set_port_blocked(HostId host, std::uint16_t port, bool blocked, std::string_view reason = {});
+  bool port_blocked(HostId host, std::uint16_t port) const;
+
+  // ---- sockets -----------------------------------------------------------------
+  // Accepts connections to host:port (on any of its addresses). Returns false
+  // if something already listens there. The listener survives outages.
+  bool listen(HostId host, std::uint16_t port, AcceptHandler on_accept);
+  void unlisten(HostId host, std::uint16_t port);
+  bool listening(HostId host, std::uint16_t port) const;
+
+  // Opens a connection from `from` (its first address, next ephemeral port)
+  // to address:port. The handler runs exactly once, later, in an engine event
+  // (never inside this call), unless abort_connect() is called first.
+  // Returns the connection id (also used in the trace).
+  ConnId connect(HostId from, Ipv4 to, std::uint16_t port, ConnectHandler on_done);
+  // Connects to a host's first address.
+  ConnId connect(HostId from, HostId to, std::uint16_t port, ConnectHandler on_done);
+  // Gives up a connect attempt still in progress: its handler will not run.
+  void abort_connect(ConnId id);
+
+  // Sockets of established, not yet reset connections with an end on `host`.
+  std::vector<Socket> sockets_of(HostId host) const;
+
+  Engine& engine() { return engine_; }
+  Trace& trace() { return trace_; }
+  const NetConfig& config() const { return config_; }
+
+ private:
+  friend class Socket;
+  struct Segment;
+  struct End;
+  struct Conn;
+  struct HostState;
+  struct LinkState;
+  struct Snapshot;
+
+  End& end(ConnId id, int side);
+  const End* find_end(ConnId id, int side) const;
+  void send_segment(Conn& c, int side, std::uint8_t flags, std::string data);
+  void transmit(Conn& c, int side, const Segment& seg);
+  Time carry(const Route& r, std::size_t payload_bytes, Snapshot& snap);
+  std::optional<Time> put_on_wire(ConnId id, int from_side, HostId from, HostId to, Endpoint src, Endpoint dst,
+                                  std::uint32_t seq, std::uint32_t ack, std::uint8_t flags, const std::string& data);
+  void emit_raw(ConnId id, HostId from, HostId to, Endpoint src, Endpoint dst, std::uint32_t seq, std::uint32_t ack,
+                std::uint8_t flags, int to_side);
+  void arrive(ConnId id, int to_side, std::uint32_t seq, std::uint32_t ack, std::uint8_t flags,
+              const std::string& data, const Snapshot& snapshot);
+  void on_syn(Conn& c, std::uint32_t seq, const Snapshot& snapshot);
+  void on_ack(Conn& c, int side, std::uint32_t ack);
+  void deliver(Conn& c, int side, std::string_view data);
+  void arm_rto(Conn& c, int side);
+  void on_rto(ConnId id, int side);
+  void schedule_ack_check(ConnId id, int side);
+  void kill_end(Conn& c, int side, std::string_view reason, bool record);
+  void finish_connect(Conn& c, ConnectStatus status, std::string reason);
+  void maybe_finished(Conn& c);
+  void retransmit_stalled();
+  void record_conn(EventKind kind, const Conn& c, int side, std::string reason = {});
+  std::uint16_t ephemeral_port(HostId host);
+  bool snapshot_valid(const Snapshot& s) const;
+
+  // Socket entry points.
+  bool socket_send(ConnId id, int side, std::string_view bytes);
+  void socket_close(ConnId id, int side);
+  void socket_reset(ConnId id, int side);
+
+  Engine& engine_;
+  Trace& trace_;
+  NetConfig config_;
+  Random isn_random_;
+  std::vector<HostState> hosts_;
+  std::vector<LinkState> links_;
+  std::map<std::pair<HostId, std::uint16_t>, AcceptHandler> listeners_;
+  std::map<std::pair<HostId, std::uint16_t>, bool> blocked_;
+  std::map<ConnId, std::unique_ptr<Conn>> conns_;
+  ConnId next_conn_ = 1;
+};
+
+// True when the packet's route crosses the link between hosts a and b (in
+// either direction): what an eavesdropper tapping that link sees.
+bool packet_crosses(const PacketPayload& packet, std::string_view a, std::string_view b);
+
+}  // namespace mailsim::sim

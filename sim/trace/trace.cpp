@@ -1,0 +1,36 @@
+// The append-only trace (see trace.h).
+#include "sim/trace/trace.h"
+
+#include <stdexcept>
+
+namespace mailsim::sim {
+
+const TraceEvent& Trace::record(EventKind kind, std::string host, ConnId conn, Payload payload) {
+  TraceEvent e;
+  e.time = engine_ != nullptr ? engine_->now() : 0;
+  e.kind = kind;
+  e.host = std::move(host);
+  e.conn = conn;
+  e.payload = std::move(payload);
+  return append(std::move(e));
+}
+
+const TraceEvent& Trace::append(TraceEvent event) {
+  if (event.payload.index() != payload_index_of(event.kind))
+    throw std::invalid_argument("Trace: payload type does not match kind " + std::string(kind_name(event.kind)));
+  event.seq = events_.size();
+  events_.push_back(std::move(event));
+  const TraceEvent& stored = events_.back();
+  // Index loop: a listener may subscribe another listener.
+  for (std::size_t i = 0; i < listeners_.size(); ++i) listeners_[i](stored);
+  return stored;
+}
+
+std::vector<const TraceEvent*> Trace::of_kind(EventKind kind) const {
+  std::vector<const TraceEvent*> out;
+  for (const auto& e : events_)
+    if (e.kind == kind) out.push_back(&e);
+  return out;
+}
+
+}  // namespace mailsim::sim

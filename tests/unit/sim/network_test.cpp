@@ -1,0 +1,424 @@
+// Tests for sim/net/network.h: routing, connect/refuse/timeout, latency,
+// bandwidth, ordering, close, reset on outages, retransmission.
+#include "sim/net/network.h"
+#include "sim/trace/jsonl.h"
+
+#include <catch2/catch.hpp>
+
+#include <sstream>
+
+using namespace mailsim::sim;
+
+namespace {
+
+struct World {
+  explicit World(std::uint64_t seed = 1) : engine(seed) {}
+  Engine engine;
+  Trace trace{&engine};
+  Network net{engine, trace};
+};
+
+// A server that records what it receives and can echo it back.
+struct Server {
+  std::string received;
+  std::vector<Time> arrivals;
+  Socket socket;
+  Time accepted_at = -1;
+  bool peer_closed = false;
+  std::string reset_reason;
+};
+
+void serve(World& w, HostId host, std::uint16_t port, Server& s, bool echo = false) {
+  w.net.listen(host, port, [&w, &s, echo](Socket sock) {
+    s.socket = sock;
+    s.accepted_at = w.engine.now();
+    sock.on_data([&w, &s, sock, echo](std::string_view bytes) mutable {
+      s.received += bytes;
+      s.arrivals.push_back(w.engine.now());
+      if (echo) sock.send(bytes);
+    });
+    sock.on_peer_closed([&s, sock]() mutable {
+      s.peer_closed = true;
+      sock.close();
+    });
+    sock.on_reset([&s](std::string_view why) { s.reset_reason = why; });
+  });
+}
+
+struct Client {
+  std::optional<ConnectResult> result;
+  Time done_at = -1;
+  std::string received;
+  std::string reset_reason;
+  bool peer_closed = false;
+};
+
+void dial(World& w, HostId from, HostId to, std::uint16_t port, Client& c,
+          std::function<void(Socket&)> on_connected = {}) {
+  w.net.connect(from, to, port, [&w, &c, on_connected](const ConnectResult& r) {
+    c.result = r;
+    c.done_at = w.engine.now();
+    if (!r.ok()) return;
+    Socket sock = r.socket;
+    sock.on_data([&c](std::string_view b) { c.received += b; });
+    sock.on_peer_closed([&c] { c.peer_closed = true; });
+    sock.on_reset([&c](std::string_view why) { c.reset_reason = why; });
+    if (on_connected) on_connected(sock);
+  });
+}
+
+int count_packets(const Trace& t, std::uint8_t flag) {
+  int n = 0;
+  for (const auto* e : t.of_kind(EventKind::kPacket))
+    if (e->as<PacketPayload>()->flags.has(flag)) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("hosts get addresses, links join them, routes follow the lowest latency", "[net]") {
+  World w;
+  const auto a = w.net.add_host("a");
+  const auto b = w.net.add_host("b");
+  const auto c = w.net.add_host("c", {*Ipv4::parse("192.0.2.7")});
+  CHECK(w.net.host(a).addresses.front().str() == "10.0.0.1");
+  CHECK(w.net.host(b).addresses.front().str() == "10.0.0.2");
+  CHECK(w.net.host_by_address(*Ipv4::parse("192.0.2.7")) == c);
+  CHECK_THROWS(w.net.add_host("a"));
+  w.net.add_link(a, b, 50 * kMillisecond);
+  const auto ac = w.net.add_link(a, c, 10 * kMillisecond);
+  w.net.add_link(c, b, 10 * kMillisecond);
+
+  auto r = w.net.route(a, b);
+  REQUIRE(r);
+  CHECK(r->hosts == std::vector<HostId>{a, c, b});
+  CHECK(r->latency == 20 * kMillisecond);
+
+  w.net.set_link_up(ac, false);
+  r = w.net.route(a, b);
+  REQUIRE(r);
+  CHECK(r->hosts == std::vector<HostId>{a, b});
+
+  w.net.set_link_up(ac, true);
+  w.net.set_host_up(c, false);  // a host that is down forwards nothing
+  r = w.net.route(a, b);
+  REQUIRE(r);
+  CHECK(r->hosts == std::vector<HostId>{a, b});
+  CHECK(w.net.route(a, c));  // but can still be the destination
+}
+
+TEST_CASE("connect takes one round trip, accept one and a half, data one way", "[net][socket]") {
+  World w;
+  const auto alice = w.net.add_host("alice-pc");
+  const auto mx = w.net.add_host("mx");
+  w.net.add_link(alice, mx, 5 * kMillisecond);
+  Server s;
+  serve(w, mx, 25, s);
+  Client c;
+  dial(w, alice, mx, 25, c, [](Socket& sock) { sock.send("EHLO alice\r\n"); });
+  w.engine.run();
+
+  REQUIRE(c.result);
+  CHECK(c.result->ok());
+  CHECK(c.done_at == 10 * kMillisecond);
+  CHECK(s.accepted_at == 15 * kMillisecond);
+  CHECK(s.received == "EHLO alice\r\n");
+  REQUIRE(s.arrivals.size() == 1);
+  CHECK(s.arrivals[0] == 15 * kMillisecond);
+  CHECK(c.result->socket.local().address.str() == "10.0.0.1");
+  CHECK(c.result->socket.local().port == kFirstEphemeralPort);
+  CHECK(c.result->socket.remote().str() == "10.0.0.2:25");
+
+  // The handshake is on the wire: SYN, SYN-ACK, ACK, then data.
+  const auto packets = w.trace.of_kind(EventKind::kPacket);
+  REQUIRE(packets.size() >= 4);
+  CHECK(packets[0]->as<PacketPayload>()->flags.str() == "SYN");
+  CHECK(packets[1]->as<PacketPayload>()->flags.str() == "SYN,ACK");
+  CHECK(packets[2]->as<PacketPayload>()->flags.str() == "ACK");
+  const auto* data = packets[3]->as<PacketPayload>();
+  CHECK(data->data.value == "EHLO alice\r\n");
+  CHECK(data->tcp_seq == packets[0]->as<PacketPayload>()->tcp_seq + 1);
+  CHECK(data->tcp_ack == packets[1]->as<PacketPayload>()->tcp_seq + 1);
+  CHECK(data->arrive == 15 * kMillisecond);
+  CHECK(w.trace.of_kind(EventKind::kConnect).size() == 1);
+  CHECK(w.trace.of_kind(EventKind::kAccept).size() == 1);
+}
+
+TEST_CASE("a closed port refuses after one round trip", "[net][socket]") {
+  World w;
+  const auto a = w.net.add_host("a");
+  const auto b = w.net.add_host("b");
+  w.net.add_link(a, b, 20 * kMillisecond);
+  Client c;
+  dial(w, a, b, 25, c);
+  w.engine.run();
+  REQUIRE(c.result);
+  CHECK(c.result->status == ConnectStatus::kRefused);
+  CHECK(c.done_at == 40 * kMillisecond);
+  CHECK(c.result->reason == "nothing listens on port 25 of b: connection refused");
+  CHECK(count_packets(w.trace, TcpFlags::kRst) == 1);
+  CHECK(w.trace.of_kind(EventKind::kRefused).size() == 1);
+}
+
+TEST_CASE("a host that is down refuses, a silently down host times out", "[net][socket]") {
+  World w;
+  const auto a = w.net.add_host("a");
+  const auto b = w.net.add_host("b");
+  w.net.add_link(a, b, 20 * kMillisecond);
+  Server s;
+  serve(w, b, 25, s);
+
+  SECTION("down: RST from the host's stack") {
+    w.net.set_host_up(b, false);
+    Client c;
+    dial(w, a, b, 25, c);
+    w.engine.run();
+    REQUIRE(c.result);
+    CHECK(c.result->status == ConnectStatus::kRefused);
+    CHECK(c.done_at == 40 * kMillisecond);
+    CHECK(c.result->reason == "host b is down: connection refused");
+  }
+  SECTION("silently down: SYN retried, then a timeout") {
+    w.net.set_host_up(b, false, /*silent=*/true);
+    Client c;
+    dial(w, a, b, 25, c);
+    w.engine.run();
+    REQUIRE(c.result);
+    CHECK(c.result->status == ConnectStatus::kTimedOut);
+    CHECK(c.done_at == w.net.config().connect_timeout);
+    // SYN at 0, then 1s, 2s, 4s, 8s later (backoff) within 30s.
+    CHECK(count_packets(w.trace, TcpFlags::kSyn) == 5);
+    CHECK(w.trace.of_kind(EventKind::kConnectTimeout).size() == 1);
+  }
+  SECTION("up again: the listener answers") {
+    w.net.set_host_up(b, false);
+    w.net.set_host_up(b, true);
+    Client c;
+    dial(w, a, b, 25, c);
+    w.engine.run();
+    REQUIRE(c.result);
+    CHECK(c.result->ok());
+  }
+}
+
+TEST_CASE("no route means a timeout", "[net][socket]") {
+  World w;
+  const auto a = w.net.add_host("a");
+  const auto b = w.net.add_host("b");
+  const auto link = w.net.add_link(a, b, 20 * kMillisecond);
+  w.net.set_link_up(link, false);
+  Server s;
+  serve(w, b, 25, s);
+  Client c;
+  dial(w, a, b, 25, c);
+  w.engine.run();
+  REQUIRE(c.result);
+  CHECK(c.result->status == ConnectStatus::kTimedOut);
+  CHECK(c.result->reason == "no answer from b port 25 within 30s");
+  CHECK(s.accepted_at == -1);
+
+  Client unknown;  // an address nobody has
+  w.net.connect(a, *Ipv4::parse("10.9.9.9"), 25, [&](const ConnectResult& r) { unknown.result = r; });
+  w.engine.run();
+  REQUIRE(unknown.result);
+  CHECK(unknown.result->status == ConnectStatus::kTimedOut);
+}
+
+TEST_CASE("bandwidth: segments are serialised one after another", "[net][socket]") {
+  World w;
+  const auto a = w.net.add_host("a");
+  const auto b = w.net.add_host("b");
+  w.net.add_link(a, b, 10 * kMillisecond, 1'000'000);  // 1 Mbit/s
+  Server s;
+  serve(w, b, 25, s);
+  const std::string payload(1460 * 10, 'x');
+  Time sent_at = -1;
+  Client c;
+  dial(w, a, b, 25, c, [&](Socket& sock) {
+    sent_at = w.engine.now();
+    sock.send(payload);
+  });
+  w.engine.run();
+  CHECK(s.received == payload);
+  REQUIRE(s.arrivals.size() == 10);
+  // Each full segment is 1460 + 54 header bytes = 12112 bits = 12112 us at 1 Mbit/s.
+  // The handshake's last ACK (54 bytes = 432 us) left just before the data.
+  const Time per_segment = 12112;
+  const Time handshake_ack = 432;
+  CHECK(s.arrivals.front() == sent_at + handshake_ack + per_segment + 10 * kMillisecond);
+  CHECK(s.arrivals.back() == sent_at + handshake_ack + 10 * per_segment + 10 * kMillisecond);
+}
+
+TEST_CASE("bytes arrive in order, over several hops, whatever the chunking", "[net][socket]") {
+  World w;
+  const auto a = w.net.add_host("a");
+  const auto r = w.net.add_host("router");
+  const auto b = w.net.add_host("b");
+  w.net.add_link(a, r, 3 * kMillisecond, 10'000'000);
+  w.net.add_link(r, b, 7 * kMillisecond, 2'000'000);
+  Server s;
+  serve(w, b, 143, s, /*echo=*/true);
+  std::string expected;
+  Client c;
+  dial(w, a, b, 143, c, [&](Socket& sock) {
+    for (int i = 0; i < 200; ++i) {
+      const std::string line = "a" + std::to_string(i) + " NOOP " + std::string(static_cast<std::size_t>(i * 37 % 3000), 'z') + "\r\n";
+      expected += line;
+      sock.send(line);
+    }
+  });
+  w.engine.run();
+  CHECK(s.received == expected);
+  CHECK(c.received == expected);  // echoed back in order too
+  bool echoed = false;
+  for (const auto* e : w.trace.of_kind(EventKind::kPacket)) {
+    const auto* p = e->as<PacketPayload>();
+    if (p->from == "b" && !p->data.value.empty()) {
+      CHECK(p->path == std::vector<std::string>{"b", "router", "a"});
+      echoed = true;
+    }
+  }
+  CHECK(echoed);
+}
+
+TEST_CASE("close: FIN both ways, both sides learn, handlers are released", "[net][socket]") {
+  World w;
+  const auto a = w.net.add_host("a");
+  const auto b = w.net.add_host("b");
+  w.net.add_link(a, b, 5 * kMillisecond);
+  Server s;
+  serve(w, b, 110, s);
+  Client c;
+  Socket client_socket;
+  dial(w, a, b, 110, c, [&](Socket& sock) {
+    client_socket = sock;
+    sock.send("QUIT\r\n");
+    sock.close();
+    CHECK_FALSE(sock.send("too late"));
+  });
+  w.engine.run();
+  CHECK(s.received == "QUIT\r\n");
+  CHECK(s.peer_closed);
+  CHECK(c.peer_closed);
+  CHECK(count_packets(w.trace, TcpFlags::kFin) == 2);
+  CHECK(count_packets(w.trace, TcpFlags::kRst) == 0);
+  CHECK(w.trace.of_kind(EventKind::kClose).size() == 2);
+  CHECK(w.net.sockets_of(a).empty());
+  CHECK(w.net.sockets_of(b).empty());
+  CHECK_FALSE(client_socket.can_send());
+}
+
+TEST_CASE("a host going down resets its connections", "[net][socket]") {
+  World w;
+  const auto a = w.net.add_host("a");
+  const auto b = w.net.add_host("b");
+  w.net.add_link(a, b, 5 * kMillisecond);
+  Server s;
+  serve(w, b, 25, s);
+  Client c;
+  dial(w, a, b, 25, c);
+  w.engine.run();
+  REQUIRE(c.result->ok());
+
+  SECTION("not silently: the peer gets a RST one trip later") {
+    const Time down_at = w.engine.now();
+    w.net.set_host_up(b, false);
+    CHECK(s.reset_reason == "host b went down");
+    Time reset_at = -1;
+    c.result->socket.on_reset([&](std::string_view why) {
+      c.reset_reason = why;
+      reset_at = w.engine.now();
+    });
+    w.engine.run();
+    CHECK(c.reset_reason == "connection reset by b");
+    CHECK(reset_at == down_at + 5 * kMillisecond);
+    CHECK_FALSE(c.result->socket.can_send());
+  }
+  SECTION("silently: the peer finds out when its data goes unanswered") {
+    w.net.set_host_up(b, false, /*silent=*/true);
+    CHECK(c.result->socket.send("MAIL FROM:<a@x>\r\n"));
+    w.engine.run();
+    CHECK(c.reset_reason == "connection timed out: no answer from b for 120s");
+    CHECK(count_packets(w.trace, TcpFlags::kRst) == 0);
+  }
+}
+
+TEST_CASE("a link that goes down and comes back: data is retransmitted, exactly once, in order", "[net][socket]") {
+  World w;
+  const auto a = w.net.add_host("a");
+  const auto b = w.net.add_host("b");
+  const auto link = w.net.add_link(a, b, 50 * kMillisecond);
+  Server s;
+  serve(w, b, 25, s);
+  Client c;
+  dial(w, a, b, 25, c);
+  w.engine.run();
+  REQUIRE(c.result->ok());
+  Socket sock = c.result->socket;
+  sock.send("first\r\n");
+  w.engine.run_until(w.engine.now() + 10 * kMillisecond);  // in flight
+  w.net.set_link_up(link, false);
+  sock.send("second\r\n");
+  w.engine.run_until(w.engine.now() + 5 * kSecond);
+  CHECK(s.received.empty());
+  w.net.set_link_up(link, true);
+  w.engine.run();
+  CHECK(s.received == "first\r\nsecond\r\n");
+  CHECK(c.reset_reason.empty());
+}
+
+TEST_CASE("port outages refuse new connections and reset current ones", "[net][socket]") {
+  World w;
+  const auto a = w.net.add_host("a");
+  const auto b = w.net.add_host("b");
+  w.net.add_link(a, b, 5 * kMillisecond);
+  Server s;
+  serve(w, b, 587, s);
+  Client first;
+  dial(w, a, b, 587, first);
+  w.engine.run();
+  REQUIRE(first.result->ok());
+  w.net.set_port_blocked(b, 587, true);
+  w.engine.run();
+  CHECK(first.reset_reason == "connection reset by b");
+  Client second;
+  dial(w, a, b, 587, second);
+  w.engine.run();
+  CHECK(second.result->status == ConnectStatus::kRefused);
+  CHECK(second.result->reason == "port 587 of b is closed: connection refused");
+  w.net.set_port_blocked(b, 587, false);
+  Client third;
+  dial(w, a, b, 587, third);
+  w.engine.run();
+  CHECK(third.result->ok());
+}
+
+TEST_CASE("the same seed gives the same trace, byte for byte", "[net][determinism]") {
+  auto run = [](std::uint64_t seed) {
+    World w(seed);
+    const auto a = w.net.add_host("a");
+    const auto b = w.net.add_host("b");
+    w.net.add_link(a, b, 5 * kMillisecond, 1'000'000);
+    Server s;
+    serve(w, b, 25, s, true);
+    Client c;
+    dial(w, a, b, 25, c, [](Socket& sock) {
+      sock.send(std::string(5000, 'q'));
+      sock.close();
+    });
+    w.engine.run();
+    std::ostringstream out;
+    write_jsonl(w.trace, out);
+    return out.str();
+  };
+  CHECK(run(5) == run(5));
+  CHECK(run(5) != run(6));  // the initial sequence numbers come from the seed
+}
+
+TEST_CASE("packet_crosses tells what a tap on a link sees", "[net]") {
+  PacketPayload p;
+  p.path = {"a", "r", "b"};
+  CHECK(packet_crosses(p, "a", "r"));
+  CHECK(packet_crosses(p, "b", "r"));
+  CHECK_FALSE(packet_crosses(p, "a", "b"));
+}

@@ -11,6 +11,10 @@ std::vector<CommandInstaller>& installers() {
   static std::vector<CommandInstaller> list;
   return list;
 }
+std::function<int()>& default_command() {
+  static std::function<int()> command;
+  return command;
+}
 }  // namespace mailsim::cli
 
 int main(int argc, char** argv) {
@@ -27,6 +31,7 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : 2;
   }
   if (app.get_subcommands().empty()) {
+    if (auto& command = mailsim::cli::default_command()) return command();
     std::cout << app.help();
     return 0;
   }

@@ -15,6 +15,10 @@ using CommandInstaller = std::function<void(CLI::App& app, int& exit_code)>;
 // Registry filled by static `Register` objects in each command file.
 std::vector<CommandInstaller>& installers();
 
+// What `mailsim` does without a subcommand (the view registers "open the
+// first scenario"); empty: print the help.
+std::function<int()>& default_command();
+
 struct Register {
   explicit Register(CommandInstaller installer) { installers().push_back(std::move(installer)); }
 };

@@ -1,0 +1,245 @@
+// Group-committed Maildir delivery: tmp/ → fsync (in parallel, per batch) →
+// link into new/ → one fsync per new/ directory → callbacks.
+#include "real/net/maildir_drop.h"
+
+#include "real/store/mailbox_store.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <map>
+
+namespace mailsim::net {
+
+namespace fs = std::filesystem;
+
+struct MaildirDrop::File {
+  std::size_t job = 0;
+  fs::path tmp;
+  fs::path final_path;
+  fs::path new_dir;
+  std::string disk;  // LF form
+  std::string error;
+  bool linked = false;
+};
+
+namespace {
+
+std::string errno_text(const char* what, const fs::path& p, int err) {
+  return std::string(what) + " " + p.string() + ": " + std::strerror(err);
+}
+
+// Writes, stamps and fsyncs one tmp/ file; returns "" or the error.
+std::string write_durably(const fs::path& path, std::string_view bytes, std::int64_t t) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return errno_text("cannot create", path, errno);
+  std::string error;
+  std::size_t off = 0;
+  while (off < bytes.size() && error.empty()) {
+    const ssize_t n = ::write(fd, bytes.data() + off, bytes.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) error = errno_text("cannot write", path, errno);
+    else off += static_cast<std::size_t>(n);
+  }
+  // The mtime is the internal date (what MaildirStore reads back).
+  const struct timespec times[2] = {{static_cast<time_t>(t), 0}, {static_cast<time_t>(t), 0}};
+  if (error.empty() && ::futimens(fd, times) != 0) error = errno_text("cannot set the time of", path, errno);
+  if (error.empty() && ::fsync(fd) != 0) error = errno_text("cannot fsync", path, errno);
+  ::close(fd);
+  if (!error.empty()) ::unlink(path.c_str());
+  return error;
+}
+
+std::string fsync_dir(const fs::path& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return errno_text("cannot open", dir, errno);
+  std::string error;
+  if (::fsync(fd) != 0) error = errno_text("cannot fsync", dir, errno);
+  ::close(fd);
+  return error;
+}
+
+}  // namespace
+
+MaildirDrop::MaildirDrop(std::string hostname, unsigned fsync_threads, std::size_t max_batch)
+    : hostname_(std::move(hostname)), max_batch_(max_batch == 0 ? 1 : max_batch) {
+  // The committer itself takes part in every fan-out, so n helpers give n+1.
+  const unsigned helpers = fsync_threads > 1 ? fsync_threads - 1 : 0;
+  for (unsigned i = 0; i < helpers; ++i) fsync_threads_.emplace_back([this] { fsync_worker(); });
+  committer_thread_ = std::thread([this] { committer(); });
+}
+
+MaildirDrop::~MaildirDrop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  committer_thread_.join();
+  {
+    std::lock_guard lock(pool_mutex_);
+    pool_stopping_ = true;
+  }
+  pool_wake_.notify_all();
+  for (auto& t : fsync_threads_) t.join();
+}
+
+void MaildirDrop::deliver(std::vector<MaildirCopy> copies, std::int64_t internal_date, Done done) {
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back(Job{std::move(copies), internal_date, std::move(done)});
+  }
+  wake_.notify_one();
+}
+
+MaildirDropStats MaildirDrop::stats() const {
+  std::lock_guard lock(mutex_);
+  return stats_;
+}
+
+void MaildirDrop::committer() {
+  std::vector<Job> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and everything was committed
+      // Everything that queued up during the previous commit goes into this
+      // one: the busier the server, the bigger the batch.
+      while (!queue_.empty() && batch.size() < max_batch_) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    commit(batch);
+    batch.clear();
+  }
+}
+
+std::string MaildirDrop::unique_name(std::size_t size, std::uint64_t vsize) {
+  using namespace std::chrono;
+  // Seconds and microseconds from one clock reading, taken on the committer
+  // thread only: names sort in delivery order, which is the order
+  // MaildirStore gives new files their UIDs in. (The internal date, which
+  // may be a second older, goes into the mtime, not the name.)
+  const auto now = duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%lld.M%06lldP%dQ%08llu", static_cast<long long>(now / 1'000'000),
+                static_cast<long long>(now % 1'000'000), static_cast<int>(::getpid()),
+                static_cast<unsigned long long>(++counter_));
+  return std::string(buf) + "." + hostname_ + ",S=" + std::to_string(size) + ",W=" + std::to_string(vsize);
+}
+
+void MaildirDrop::commit(std::vector<Job>& batch) {
+  std::vector<File> files;
+  for (std::size_t j = 0; j < batch.size(); ++j) {
+    for (auto& copy : batch[j].copies) {
+      File f;
+      f.job = j;
+      f.disk = store::to_lf(copy.crlf_bytes);
+      copy.crlf_bytes.clear();
+      copy.crlf_bytes.shrink_to_fit();
+      const std::string name = unique_name(f.disk.size(), store::crlf_size(f.disk));
+      f.tmp = copy.maildir / "tmp" / name;
+      f.new_dir = copy.maildir / "new";
+      f.final_path = f.new_dir / name;
+      files.push_back(std::move(f));
+    }
+  }
+
+  // 1. Every file into tmp/ and fsync'ed, in parallel.
+  parallel(files.size(), [&](std::size_t i) {
+    files[i].error = write_durably(files[i].tmp, files[i].disk, batch[files[i].job].internal_date);
+  });
+
+  std::vector<std::string> job_error(batch.size());
+  for (const auto& f : files)
+    if (!f.error.empty() && job_error[f.job].empty()) job_error[f.job] = f.error;
+
+  // 2. Into new/ (link refuses to replace an existing name), tmp/ name gone.
+  for (auto& f : files) {
+    if (!job_error[f.job].empty()) continue;
+    if (::link(f.tmp.c_str(), f.final_path.c_str()) != 0) {
+      job_error[f.job] = errno_text("cannot move the message into", f.final_path, errno);
+    } else {
+      f.linked = true;
+    }
+    ::unlink(f.tmp.c_str());
+  }
+
+  // 3. One fsync per new/ directory makes all the links durable.
+  std::map<fs::path, std::vector<std::size_t>> dirs;  // dir -> jobs with a file there
+  for (const auto& f : files)
+    if (f.linked) dirs[f.new_dir].push_back(f.job);
+  std::vector<std::pair<fs::path, std::string>> dir_results;
+  for (auto& [dir, jobs] : dirs) dir_results.emplace_back(dir, "");
+  parallel(dir_results.size(), [&](std::size_t i) { dir_results[i].second = fsync_dir(dir_results[i].first); });
+  for (const auto& [dir, error] : dir_results) {
+    if (error.empty()) continue;
+    for (std::size_t j : dirs[dir])
+      if (job_error[j].empty()) job_error[j] = error;
+  }
+
+  // A failed job leaves no copy behind: the client gets 451 and will send
+  // again, so a half-delivered message would be delivered twice.
+  for (auto& f : files)
+    if (!job_error[f.job].empty()) {
+      if (f.linked) ::unlink(f.final_path.c_str());
+      ::unlink(f.tmp.c_str());
+    }
+
+  {
+    std::lock_guard lock(mutex_);
+    stats_.batches += 1;
+    stats_.jobs += batch.size();
+    stats_.files += files.size();
+  }
+  for (std::size_t j = 0; j < batch.size(); ++j) {
+    if (!batch[j].done) continue;
+    if (job_error[j].empty()) batch[j].done(std::nullopt);
+    else batch[j].done(job_error[j]);
+  }
+}
+
+void MaildirDrop::parallel(std::size_t n, const std::function<void(std::size_t)>& fn) {
+  if (n == 0) return;
+  if (fsync_threads_.empty() || n == 1) {
+    for (std::size_t i = 0; i < n; ++i) fn(i);
+    return;
+  }
+  std::unique_lock lock(pool_mutex_);
+  task_ = &fn;
+  task_size_ = n;
+  task_next_ = 0;
+  task_finished_ = 0;
+  pool_wake_.notify_all();
+  while (task_next_ < task_size_) {  // the committer works too
+    const std::size_t i = task_next_++;
+    lock.unlock();
+    fn(i);
+    lock.lock();
+    ++task_finished_;
+  }
+  pool_done_.wait(lock, [&] { return task_finished_ == task_size_; });
+  task_ = nullptr;
+}
+
+void MaildirDrop::fsync_worker() {
+  std::unique_lock lock(pool_mutex_);
+  for (;;) {
+    pool_wake_.wait(lock, [&] { return pool_stopping_ || (task_ != nullptr && task_next_ < task_size_); });
+    if (pool_stopping_) return;
+    const std::size_t i = task_next_++;
+    const auto* fn = task_;
+    lock.unlock();
+    (*fn)(i);
+    lock.lock();
+    if (++task_finished_ == task_size_) pool_done_.notify_all();
+  }
+}
+
+}  // namespace mailsim::net

@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# SMTP throughput of `mailsim serve` next to Postfix's smtp-sink, measured by
+# Postfix's smtp-source on the same machine in the same run (both servers on
+# 127.0.0.1, free ports). Not part of ctest: run it on its own.
+#
+#   tests/bench/smtp_bench.sh [path/to/mailsim]
+#   MAILSIM_BENCH_COUNT=2000 tests/bench/smtp_bench.sh     # a quick run
+#
+# For each of 1 and 20 parallel sessions, with connection reuse (smtp-source
+# -d: many messages per connection) and without (one connection per message),
+# it sends MAILSIM_BENCH_COUNT (default 20000) messages of 1 KB to each
+# server and prints messages/s and the ratio mailsim / smtp-sink.
+#
+# smtp-sink throws every message away; mailsim writes each into a Maildir and
+# fsyncs it before answering 250. So the disk's own fsync rate, measured in
+# the same run in the data directory's filesystem, is printed too: a server
+# that fsyncs each message on its own cannot beat it; group commit can.
+#
+# Every loop is bounded in count and time; only processes started here are
+# stopped, by PID.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+MAILSIM=${1:-${MAILSIM:-}}
+if [[ -z "$MAILSIM" ]]; then
+  for candidate in "$repo"/build*/ui/mailsim; do
+    [[ -x "$candidate" ]] && MAILSIM=$candidate && break
+  done
+fi
+[[ -x "${MAILSIM:-}" ]] || { echo "usage: $0 path/to/mailsim (or set MAILSIM)" >&2; exit 2; }
+COUNT=${MAILSIM_BENCH_COUNT:-20000}
+SOURCE=/usr/sbin/smtp-source
+SINK=/usr/sbin/smtp-sink
+for tool in "$SOURCE" "$SINK"; do
+  [[ -x "$tool" ]] || { echo "$tool is missing (apt-get install postfix)" >&2; exit 1; }
+done
+RUN_LIMIT=${MAILSIM_BENCH_RUN_LIMIT:-900}   # seconds per smtp-source run
+
+work=$(mktemp -d "${MAILSIM_BENCH_DIR:-${TMPDIR:-/tmp}}/mailsim-bench.XXXXXX")
+serve_pid=""
+sink_pid=""
+cleanup() {
+  for pid in $serve_pid $sink_pid; do
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null || true
+      for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  done
+  [[ -n "${MAILSIM_BENCH_KEEP:-}" ]] || rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() {
+  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# ---- the disk's own fsync rate, where the Maildir lives ----
+fsync_rates=$(/usr/bin/python3 - "$work" <<'EOF'
+import os, sys, time
+d = os.path.join(sys.argv[1], "fsync-probe")
+os.makedirs(d)
+def rate(with_dir):
+    n, t0 = 0, time.monotonic()
+    while n < 5000 and time.monotonic() - t0 < 3.0:
+        p = os.path.join(d, "%d.%d" % (with_dir, n))
+        fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.write(fd, b"x" * 1024)
+        os.fsync(fd)
+        os.close(fd)
+        if with_dir:  # what one durable Maildir delivery needs: the file and its directory
+            dfd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
+            os.fsync(dfd)
+            os.close(dfd)
+        n += 1
+    return n / (time.monotonic() - t0)
+print("%.0f %.0f" % (rate(False), rate(True)))
+EOF
+)
+read -r fsync_rate delivery_rate <<<"$fsync_rates"
+
+# ---- smtp-sink ----
+sink_port=$(free_port)
+sink_user=()
+[[ $(id -u) == 0 ]] && sink_user=(-u nobody)  # smtp-sink refuses to keep running as root
+"$SINK" "${sink_user[@]}" 127.0.0.1:"$sink_port" 1024 >"$work/sink.log" 2>&1 &
+sink_pid=$!
+
+# ---- mailsim serve ----
+cat >"$work/serve.json" <<EOF
+{
+  "ports": {"smtp": 0, "submission": null, "pop3": null, "imap": null, "pop3s": null, "imaps": null},
+  "local_domains": ["mailsim.test"],
+  "users": [{"name": "bob", "password": "bob-password"}],
+  "data_dir": "data",
+  "limits": {"connections": 1000, "idle_timeout": 120}
+}
+EOF
+"$MAILSIM" serve --quiet --config "$work/serve.json" >"$work/serve.log" 2>&1 &
+serve_pid=$!
+listening="$work/data/run/listening.json"
+for _ in $(seq 1 300); do
+  [[ -s "$listening" ]] && break
+  kill -0 "$serve_pid" 2>/dev/null || { cat "$work/serve.log" >&2; exit 1; }
+  sleep 0.1
+done
+[[ -s "$listening" ]] || { echo "mailsim serve did not start" >&2; cat "$work/serve.log" >&2; exit 1; }
+serve_port=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ports"]["smtp"])' "$listening")
+for _ in $(seq 1 100); do  # smtp-sink listens almost at once; wait for it all the same
+  /usr/bin/python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1",int(sys.argv[1])),1).close()' \
+    "$sink_port" 2>/dev/null && break
+  sleep 0.1
+done
+kill -0 "$sink_pid" 2>/dev/null || { echo "smtp-sink did not start:" >&2; cat "$work/sink.log" >&2; exit 1; }
+inbox="$work/data/maildir/bob/Maildir/new"
+
+# run_source <port> <sessions> <reuse yes|no>: prints messages/s
+run_source() {
+  local port=$1 sessions=$2 reuse=$3 flags=()
+  [[ "$reuse" == yes ]] && flags+=(-d)
+  local t0 t1
+  t0=$(date +%s.%N)
+  timeout "$RUN_LIMIT" "$SOURCE" "${flags[@]}" -s "$sessions" -m "$COUNT" -l 1024 -C 5 \
+    -M bench.example -f sender@bench.example -t bob@mailsim.test 127.0.0.1:"$port" \
+    >>"$work/source.log" 2>&1 || { echo "smtp-source failed on port $port:" >&2; tail -n 5 "$work/source.log" >&2; exit 1; }
+  t1=$(date +%s.%N)
+  /usr/bin/python3 -c "import sys; print('%.0f' % ($COUNT / ($t1 - $t0)))"
+}
+
+echo "mailsim SMTP benchmark: $COUNT messages of 1 KB per run, smtp-source on 127.0.0.1"
+echo "  mailsim:   $MAILSIM (port $serve_port, Maildir in $work/data)"
+echo "  smtp-sink: port $sink_port (accepts and discards)"
+echo "  disk ($(df -P "$work" | awk 'NR==2 {print $1}')): ${fsync_rate} fsync/s of a 1 KB file;" \
+     "${delivery_rate}/s file + directory fsync (one durable Maildir delivery at a time)"
+echo
+printf "%-34s %12s %12s %8s %14s\n" "run" "smtp-sink/s" "mailsim/s" "ratio" "vs fsync rate"
+expected=0
+for sessions in 1 20; do
+  for reuse in yes no; do
+    sink_rate=$(run_source "$sink_port" "$sessions" "$reuse") || exit 1
+    serve_rate=$(run_source "$serve_port" "$sessions" "$reuse") || exit 1
+    expected=$((expected + COUNT))
+    label="$sessions connection(s), reuse $reuse"
+    [[ "$sessions" == 1 ]] && label="1 connection, reuse $reuse"
+    [[ "$sessions" == 20 ]] && label="20 connections, reuse $reuse"
+    /usr/bin/python3 -c "import sys; s,m,f=map(float,sys.argv[1:4]); print('%-34s %12.0f %12.0f %8.2f %13.2fx' % (sys.argv[4], s, m, m/s, m/f))" \
+      "$sink_rate" "$serve_rate" "$fsync_rate" "$label"
+  done
+done
+
+delivered=$(find "$inbox" -type f | wc -l)
+echo
+echo "delivered into the Maildir: $delivered of $expected messages (each fsync'ed before 250)"
+kill -TERM "$serve_pid"
+wait "$serve_pid" || true
+tail -n 1 "$work/serve.log"
+[[ "$delivered" == "$expected" ]] || { echo "MISSING MESSAGES" >&2; exit 1; }

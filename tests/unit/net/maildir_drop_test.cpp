@@ -1,0 +1,179 @@
+// MaildirDrop and LocalDelivery: durable, group-committed Maildir delivery
+// that MaildirStore (and so POP3/IMAP) reads back byte for byte.
+#include "real/net/local_delivery.h"
+#include "real/net/maildir_drop.h"
+#include "real/store/maildir_store.h"
+
+#include <catch2/catch.hpp>
+
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <random>
+#include <thread>
+
+namespace fs = std::filesystem;
+using namespace mailsim;
+using namespace mailsim::net;
+
+namespace {
+
+struct TempDir {
+  TempDir() {
+    std::random_device rd;
+    path = fs::temp_directory_path() / ("mailsim-net-test-" + std::to_string(rd()));
+    fs::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  fs::path path;
+};
+
+// Counts callbacks; waits (bounded) for a number of them.
+struct Results {
+  void add(std::optional<std::string> e) {
+    std::lock_guard lock(mutex);
+    errors.push_back(std::move(e));
+    cv.notify_all();
+  }
+  void wait_for(std::size_t n) {
+    std::unique_lock lock(mutex);
+    REQUIRE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return errors.size() >= n; }));
+  }
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::vector<std::optional<std::string>> errors;
+};
+
+std::vector<fs::path> files_in(const fs::path& dir) {
+  std::vector<fs::path> out;
+  if (fs::exists(dir))
+    for (auto& e : fs::directory_iterator(dir)) out.push_back(e.path());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("messages dropped from many threads are all durable in new/ and MaildirStore reads them back") {
+  TempDir tmp;
+  store::MaildirStore store(store::MaildirOptions{tmp.path, "test.host", [] { return std::int64_t{1700000000}; }});
+  store.ensure_user("bob");
+  const fs::path inbox = store.folder_path("bob", "INBOX");
+
+  MaildirDrop drop("test.host", 4);
+  Results results;
+  constexpr int kThreads = 8, kPerThread = 25;
+  std::vector<std::thread> senders;
+  for (int t = 0; t < kThreads; ++t) {
+    senders.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        const std::string body = "Subject: " + std::to_string(t) + "-" + std::to_string(i) + "\r\n\r\nline\r\n.dot\r\n";
+        drop.deliver({MaildirCopy{inbox, body}}, 1700000000 + i,
+                     [&](std::optional<std::string> e) { results.add(std::move(e)); });
+      }
+    });
+  }
+  for (auto& s : senders) s.join();
+  results.wait_for(kThreads * kPerThread);
+  for (const auto& e : results.errors) CHECK_FALSE(e.has_value());
+
+  CHECK(files_in(inbox / "tmp").empty());
+  CHECK(files_in(inbox / "new").size() == kThreads * kPerThread);
+  const auto stats = drop.stats();
+  CHECK(stats.jobs == kThreads * kPerThread);
+  CHECK(stats.files == kThreads * kPerThread);
+  CHECK(stats.batches <= stats.jobs);
+
+  const auto snap = store.snapshot("bob", "INBOX");
+  REQUIRE(snap.messages.size() == kThreads * kPerThread);
+  const std::string first = store.fetch("bob", "INBOX", snap.messages.front().uid);
+  CHECK(first.find("\r\n\r\nline\r\n.dot\r\n") != std::string::npos);  // CRLF again, dot kept
+  CHECK(snap.messages.front().size == first.size());
+}
+
+TEST_CASE("a job that cannot be written everywhere leaves no copy anywhere") {
+  TempDir tmp;
+  const fs::path good = tmp.path / "good";
+  for (const char* sub : {"tmp", "new", "cur"}) fs::create_directories(good / sub);
+  const fs::path missing = tmp.path / "missing";  // no tmp/ folder: the write fails
+
+  MaildirDrop drop("test.host", 2);
+  Results results;
+  drop.deliver({MaildirCopy{good, "Subject: a\r\n\r\na\r\n"}, MaildirCopy{missing, "Subject: a\r\n\r\na\r\n"}}, 0,
+               [&](std::optional<std::string> e) { results.add(std::move(e)); });
+  drop.deliver({MaildirCopy{good, "Subject: b\r\n\r\nb\r\n"}}, 0,
+               [&](std::optional<std::string> e) { results.add(std::move(e)); });
+  results.wait_for(2);
+  REQUIRE(results.errors[0].has_value());
+  CHECK(results.errors[0]->find("missing") != std::string::npos);
+  CHECK_FALSE(results.errors[1].has_value());
+  // Only message b: the half of message a that could be written was removed.
+  const auto files = files_in(good / "new");
+  REQUIRE(files.size() == 1);
+  std::ifstream in(files[0], std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(text == "Subject: b\n\nb\n");  // Maildir files use LF line ends
+  CHECK(files_in(good / "tmp").empty());
+}
+
+TEST_CASE("destroying a MaildirDrop finishes the jobs already queued") {
+  TempDir tmp;
+  for (const char* sub : {"tmp", "new", "cur"}) fs::create_directories(tmp.path / sub);
+  Results results;
+  {
+    MaildirDrop drop("test.host", 2);
+    for (int i = 0; i < 20; ++i)
+      drop.deliver({MaildirCopy{tmp.path, "Subject: x\r\n\r\nx\r\n"}}, 0,
+                   [&](std::optional<std::string> e) { results.add(std::move(e)); });
+  }
+  CHECK(results.errors.size() == 20);
+  CHECK(files_in(tmp.path / "new").size() == 20);
+}
+
+TEST_CASE("local delivery: recipient checks and one copy per recipient with Return-Path and Delivered-To") {
+  TempDir tmp;
+  store::MaildirStore store(store::MaildirOptions{tmp.path, "test.host", {}});
+  for (const char* u : {"alice", "bob"}) store.ensure_user(u);
+  LocalDeliveryOptions options{tmp.path, {"mailsim.test"}, {"alice", "bob"}, "test.host", 2, {}};
+  std::vector<std::string> woken;
+  options.on_delivered = [&](const std::string& mailbox) { woken.push_back(mailbox); };
+  LocalDelivery local(options);
+
+  CHECK(local.check_recipient("bob@mailsim.test", false).code == 250);
+  CHECK(local.check_recipient("Bob@MAILSIM.test", false).code == 250);
+  CHECK(local.check_recipient("postmaster@mailsim.test", false).code == 250);
+  CHECK(local.mailbox_for("postmaster@mailsim.test") == "alice");
+  const auto unknown = local.check_recipient("zed@mailsim.test", false);
+  CHECK(unknown.code == 550);
+  CHECK(unknown.enhanced == "5.1.1");
+  CHECK(local.check_recipient("x@example.org", true).code == 550);  // no outbound relay here
+
+  InboundMessage m;
+  m.envelope.reverse_path = "carol@example.org";
+  m.envelope.recipients = {"alice@mailsim.test", "BOB@mailsim.test"};
+  m.data = "Received: from x\r\n\tby y; date\r\nSubject: hi\r\n\r\nbody\r\n";
+  m.queue_id = "ABC";
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::optional<smtp::Reply> reply;
+  local.accept(m, [&](smtp::Reply r) {
+    std::lock_guard lock(mutex);
+    reply = r;
+    cv.notify_all();
+  });
+  {
+    std::unique_lock lock(mutex);
+    REQUIRE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return reply.has_value(); }));
+  }
+  CHECK(reply->code == 250);
+  CHECK(reply->text().find("queued as ABC") != std::string::npos);
+  const auto uid = store.snapshot("bob", "INBOX").messages.at(0).uid;
+  CHECK(store.fetch("bob", "INBOX", uid) ==
+        "Return-Path: <carol@example.org>\r\nDelivered-To: BOB@mailsim.test\r\n" + m.data);
+  CHECK(store.snapshot("alice", "INBOX").messages.size() == 1);
+  CHECK(woken == std::vector<std::string>{"alice", "bob"});  // IDLE sessions are told
+}

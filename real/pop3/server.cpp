@@ -245,7 +245,12 @@ void ServerSession::dispatch(std::string_view l) {
     (this->*c.handler)(arg);
     return;
   }
-  err(fmt::format("Unknown command: {}", codec::to_upper(verb.substr(0, 16))));
+  // Echo only printable ASCII: a CR, NUL or 8-bit byte copied into the reply
+  // would let a client forge a response line (found by fuzzing).
+  std::string shown = codec::to_upper(verb.substr(0, 16));
+  for (char& ch : shown)
+    if (ch < 0x21 || ch > 0x7e) ch = '?';
+  err(fmt::format("Unknown command: {}", shown));
 }
 
 // ---- responses -------------------------------------------------------------

@@ -93,9 +93,15 @@ JobId ClientSession::verify_recipient(std::string_view address, std::string_view
 
 JobId ClientSession::enqueue(Job job) {
   const JobId id = job.id;
-  if (failed_ || state_ == ClientState::kClosed) {
-    // The connection is gone: say so at once rather than hold the job forever.
-    events_.push_back(ev::Failed{"the connection has already failed or closed", std::nullopt, {id}});
+  if (failed_ || state_ == ClientState::kClosed || state_ == ClientState::kQuit) {
+    // The connection is gone, or going: QUIT is on the wire and nothing more
+    // will be sent on it. Say so at once rather than hold the job forever
+    // (found by tests/fuzz/fuzz_smtp_client: a job queued between QUIT and
+    // the 221 was never answered).
+    events_.push_back(ev::Failed{state_ == ClientState::kQuit && !failed_
+                                     ? "the connection is closing (QUIT sent)"
+                                     : "the connection has already failed or closed",
+                                 std::nullopt, {id}});
     return id;
   }
   jobs_.push_back(std::move(job));

@@ -169,8 +169,8 @@ class ClientSession final : public Session {
   explicit ClientSession(ClientConfig config);
 
   // ---- jobs (may be queued before start() and while idle) ----
-  // Jobs queued after the connection failed or closed are answered at once
-  // with a Failed event listing just them.
+  // Jobs queued after the connection failed or closed, or once QUIT was sent,
+  // are answered at once with a Failed event listing just them.
   //
   // Queues a message. Only envelope.reverse_path and .recipients are used
   // (at least one recipient, else std::invalid_argument). `data` is the

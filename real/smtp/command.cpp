@@ -249,7 +249,7 @@ PathArgument parse_path_argument(std::string_view arg, std::string_view keyword,
       p.value = std::string(tok.substr(eq + 1));
       if (!is_esmtp_value(*p.value)) {
         out.status = PathStatus::kBadParameter;
-        out.detail = fmt::format("malformed value for {}", p.keyword);
+        out.detail = fmt::format("malformed value for {}", reply_quote(p.keyword));
         return out;
       }
     }
@@ -259,6 +259,12 @@ PathArgument parse_path_argument(std::string_view arg, std::string_view keyword,
 }
 
 }  // namespace
+
+std::string reply_quote(std::string_view client_text) {
+  constexpr std::size_t kMaxQuoted = 64;
+  if (client_text.size() <= kMaxQuoted) return std::string(client_text);
+  return fmt::format("{}...", client_text.substr(0, kMaxQuoted));
+}
 
 std::string to_upper(std::string_view s) {
   std::string out(s);

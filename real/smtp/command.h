@@ -63,6 +63,12 @@ bool is_valid_mailbox(std::string_view mailbox);
 std::optional<std::string> xtext_decode(std::string_view xtext);
 std::string xtext_encode(std::string_view text);
 
+// Client text repeated in a reply ("Unsupported option: FOO"), cut to 64
+// octets plus "..." so that the reply line stays within RFC 5321
+// §4.5.3.1.5's 512 octets whatever the client sent (a 500-octet parameter
+// keyword fits a 512-octet command line).
+std::string reply_quote(std::string_view client_text);
+
 // ASCII helpers shared by the SMTP code.
 std::string to_upper(std::string_view s);
 bool iequals(std::string_view a, std::string_view b);

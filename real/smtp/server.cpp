@@ -409,7 +409,7 @@ void ServerSession::cmd_mail(std::string_view arg) {
     const EsmtpParam& e = p.params[i];
     for (std::size_t j = 0; j < i; ++j) {
       if (p.params[j].keyword == e.keyword) {
-        send_error(syntax(fmt::format("Duplicate parameter {}", e.keyword)));
+        send_error(syntax(fmt::format("Duplicate parameter {}", reply_quote(e.keyword))));
         return;
       }
     }
@@ -437,7 +437,7 @@ void ServerSession::cmd_mail(std::string_view arg) {
         return;
       }
     } else {
-      send_error(make_reply(555, "5.5.4", fmt::format("Unsupported option: {}", e.keyword)));
+      send_error(make_reply(555, "5.5.4", fmt::format("Unsupported option: {}", reply_quote(e.keyword))));
       return;
     }
   }
@@ -464,7 +464,7 @@ void ServerSession::cmd_rcpt(std::string_view arg) {
     case PathStatus::kBadParameter: send_error(syntax(fmt::format("Bad parameter syntax: {}", p.detail))); return;
   }
   if (!p.params.empty()) {  // no RCPT extensions (NOTIFY/ORCPT need DSN, not offered)
-    send_error(make_reply(555, "5.5.4", fmt::format("Unsupported option: {}", p.params.front().keyword)));
+    send_error(make_reply(555, "5.5.4", fmt::format("Unsupported option: {}", reply_quote(p.params.front().keyword))));
     return;
   }
   if (envelope_.recipients.size() >= config_.max_recipients) {

@@ -296,6 +296,14 @@ TEST_CASE("QUIT in AUTHORIZATION just closes, and too many errors close too", "[
     CHECK(s.wants_close());
     CHECK(s.close_reason() == "too many errors");
   }
+  SECTION("an unknown verb is echoed without control bytes") {
+    // A bare CR inside the verb must not reach the reply: a client that takes
+    // CR as a line break would otherwise read a forged "QUIT" line.
+    ServerSession s(c, b.store, b.users);
+    s.start();
+    s.take_output();
+    CHECK(run(s, std::string("CAPA\rQUIT\r\n")) == "-ERR Unknown command: CAPA?QUIT\r\n");
+  }
 }
 
 TEST_CASE("events tell the story of a session in order", "[pop3][events]") {

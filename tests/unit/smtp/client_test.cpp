@@ -494,3 +494,27 @@ TEST_CASE("client: a job queued after the connection failed is reported at once"
   REQUIRE(failed.size() == 2);
   CHECK(failed[1].unfinished == std::vector<JobId>{late});
 }
+
+// Found by tests/fuzz/fuzz_smtp_client: a job queued after QUIT went out
+// but before the 221 arrived was kept in the queue and never answered, so
+// an MTA would wait forever for the outcome of that message.
+TEST_CASE("client: a job queued while QUIT is in flight is reported at once") {
+  ClientSession c(ClientConfig{.helo_name = "client.example.org"});
+  c.start();
+  c.receive("220 mx.example.net ESMTP\r\n");
+  c.receive("250 mx.example.net\r\n");
+  c.quit();
+  CHECK(c.state() == ClientState::kQuit);
+  CHECK(c.take_output().ends_with("QUIT\r\n"));
+  const JobId late = c.send(env("a@example.org", {"b@example.net"}), "x\r\n");
+  c.receive("221 2.0.0 Bye\r\n");
+  CHECK(c.wants_close());
+  CHECK(c.take_output().empty());  // nothing more was written after QUIT
+
+  std::vector<ClientEvent> all;
+  while (auto e = c.next_event()) all.push_back(std::move(*e));
+  const auto failed = client_events_of<cev::Failed>(all);
+  REQUIRE(failed.size() == 1);
+  CHECK(failed[0].unfinished == std::vector<JobId>{late});
+  CHECK(client_events_of<cev::TransactionResult>(all).empty());
+}

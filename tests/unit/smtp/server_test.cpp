@@ -508,3 +508,32 @@ TEST_CASE("ServerState names for the trace") {
   CHECK(to_string(ServerState::kTlsHandshake) == "tls-handshake");
   CHECK(to_string(ServerState::kRcpt) == "rcpt");
 }
+
+// Found by the reply-line invariant of tests/fuzz/fuzz_smtp_server: a
+// parameter keyword of ~500 octets fits a 512-octet command line, and was
+// repeated whole in "555 5.5.4 Unsupported option: ...", making a reply line
+// longer than RFC 5321 §4.5.3.1.5's 512 octets. Client text is now cut short.
+TEST_CASE("replies that repeat a client's parameter stay within 512 octets") {
+  const std::string keyword(497, 'X');  // "MAIL FROM:<> " + 497 + CRLF = 512 octets
+  const std::vector<std::string> commands = {
+      "MAIL FROM:<> " + keyword,                            // 555 Unsupported option
+      "MAIL FROM:<> " + keyword.substr(0, 480) + "=",  // 501 malformed value for
+      "RCPT TO:<Postmaster> " + keyword.substr(0, 480),   // 555 (RCPT), after a MAIL below
+  };
+  for (const std::string& command : commands) {
+    REQUIRE(command.size() + 2 <= kMaxCommandLine);
+    ServerHarness h(cfg());
+    h.send("EHLO client.example.org\r\n");
+    if (command.starts_with("RCPT")) h.send("MAIL FROM:<>\r\n");
+    const std::string reply = h.send(command + "\r\n");
+    CAPTURE(reply);
+    CHECK(reply.size() <= 512);
+    CHECK(reply.ends_with("...\r\n"));
+    CHECK((reply.starts_with("555 5.5.4 Unsupported option: XXXX") ||
+           reply.starts_with("501 5.5.4 Bad parameter syntax: malformed value for XXXX")));
+  }
+  // A short keyword is repeated as it was.
+  ServerHarness h(cfg());
+  h.send("EHLO client.example.org\r\n");
+  CHECK(first_reply_line(h.send("MAIL FROM:<> FOO\r\n")) == "555 5.5.4 Unsupported option: FOO");
+}

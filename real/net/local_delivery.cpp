@@ -76,7 +76,7 @@ void LocalDelivery::accept(InboundMessage message, std::function<void(smtp::Repl
     if (mailbox.empty()) continue;  // check_recipient refused it already
     mailboxes.push_back(mailbox);
     copies.push_back(MaildirCopy{maildir_of(mailbox),
-                                 mta::with_delivery_fields(message.data, message.envelope.reverse_path, rcpt)});
+                                 mta::with_delivery_fields(message.data, message.envelope.reverse_path, rcpt), {}});
   }
   if (copies.empty()) {
     done(smtp::make_reply(554, "5.5.1", "Error: no valid recipients"));

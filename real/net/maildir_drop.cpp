@@ -120,7 +120,7 @@ void MaildirDrop::committer() {
   }
 }
 
-std::string MaildirDrop::unique_name(std::size_t size, std::uint64_t vsize) {
+std::string MaildirDrop::unique_name(std::size_t size, std::uint64_t vsize, const std::string& tag) {
   using namespace std::chrono;
   // Seconds and microseconds from one clock reading, taken on the committer
   // thread only: names sort in delivery order, which is the order
@@ -131,7 +131,7 @@ std::string MaildirDrop::unique_name(std::size_t size, std::uint64_t vsize) {
   std::snprintf(buf, sizeof buf, "%lld.M%06lldP%dQ%08llu", static_cast<long long>(now / 1'000'000),
                 static_cast<long long>(now % 1'000'000), static_cast<int>(::getpid()),
                 static_cast<unsigned long long>(++counter_));
-  return std::string(buf) + "." + hostname_ + ",S=" + std::to_string(size) + ",W=" + std::to_string(vsize);
+  return std::string(buf) + (tag.empty() ? "" : "K" + tag) + "." + hostname_ + ",S=" + std::to_string(size) + ",W=" + std::to_string(vsize);
 }
 
 void MaildirDrop::commit(std::vector<Job>& batch) {
@@ -143,7 +143,7 @@ void MaildirDrop::commit(std::vector<Job>& batch) {
       f.disk = store::to_lf(copy.crlf_bytes);
       copy.crlf_bytes.clear();
       copy.crlf_bytes.shrink_to_fit();
-      const std::string name = unique_name(f.disk.size(), store::crlf_size(f.disk));
+      const std::string name = unique_name(f.disk.size(), store::crlf_size(f.disk), copy.name_tag);
       f.tmp = copy.maildir / "tmp" / name;
       f.new_dir = copy.maildir / "new";
       f.final_path = f.new_dir / name;

@@ -36,6 +36,9 @@ namespace mailsim::net {
 struct MaildirCopy {
   std::filesystem::path maildir;  // the folder holding tmp/ new/ cur/ (must exist)
   std::string crlf_bytes;         // the message in network form (CRLF)
+  // Letters and digits put into the file name as "...Q<n>K<tag>.<host>"
+  // so the copy can be recognised later (a repeated delivery); may be empty.
+  std::string name_tag;
 };
 
 struct MaildirDropStats {
@@ -76,7 +79,7 @@ class MaildirDrop {
   // Runs fn(i) for i in [0, n) on the fsync threads and waits.
   void parallel(std::size_t n, const std::function<void(std::size_t)>& fn);
   void fsync_worker();
-  std::string unique_name(std::size_t size, std::uint64_t vsize);
+  std::string unique_name(std::size_t size, std::uint64_t vsize, const std::string& tag);
 
   std::string hostname_;
   std::size_t max_batch_;

@@ -6,6 +6,9 @@
 #include "real/net/channel_wire.h"
 #include "real/net/local_delivery.h"
 #include "real/net/mailbox_glue.h"
+#include "real/net/mta_host.h"
+#include "real/mta/file_spool.h"
+#include "real/mta/smtp_transport.h"
 #include "real/net/net_server.h"
 #include "real/net/smtp_glue.h"
 #include "real/store/maildir_store.h"
@@ -19,6 +22,7 @@
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <random>
 #include <unistd.h>
 
 namespace mailsim::net {
@@ -63,6 +67,26 @@ smtp::ServerConfig smtp_session_config(const ServeConfig& c, bool submission) {
   s.auth = submission ? smtp::AuthPolicy::kRequired : smtp::AuthPolicy::kOptional;
   s.auth_before_tls = c.allow_plaintext_auth;
   return s;
+}
+
+mta::MtaConfig mta_config(const ServeConfig& c) {
+  auto us = [](std::chrono::milliseconds ms) { return static_cast<mta::Duration>(ms.count()) * mta::kMillisecond; };
+  mta::MtaConfig m;
+  m.hostname = c.hostname;
+  m.local_domains = c.local_domains;
+  m.trusted_networks = c.mta.trusted_networks;
+  m.open_relay = c.mta.open_relay;
+  if (!c.mta.relay_host.empty()) m.relay_host = mta::RelayHost{c.mta.relay_host, c.mta.relay_port, "", "", {}};
+  m.minimal_backoff_time = us(c.mta.minimal_backoff);
+  m.maximal_backoff_time = us(c.mta.maximal_backoff);
+  m.maximal_queue_lifetime = us(c.mta.queue_lifetime);
+  m.bounce_queue_lifetime = us(c.mta.bounce_lifetime);
+  m.message_size_limit = c.limits.message_size;
+  // Several servers may share 127.0.0.1 (told apart by port), so the
+  // listen address does not mean "us"; loops are caught by hostname and by
+  // counting Received: headers.
+  m.seed = std::random_device{}();
+  return m;
 }
 
 }  // namespace
@@ -134,7 +158,69 @@ int run_serve(const ServeOptions& options, std::ostream& out, std::ostream& err)
   ldo.on_delivered = [&watchers](const std::string& mailbox) { watchers.notify(mailbox); };
   store->set_change_listener(
       [&watchers](const std::string& user, const std::string&, std::uint64_t) { watchers.notify(user); });
-  LocalDelivery local(ldo);
+  std::unique_ptr<LocalDelivery> direct;  // only when the MTA is off
+  if (!config.mta.enabled) direct = std::make_unique<LocalDelivery>(ldo);
+
+  // ---- the MTA (real/mta) on its own thread ----
+  // Declared in this order so teardown runs backwards: the Mta goes first,
+  // the thread (and its io_context) last.
+  std::unique_ptr<MtaThread> mta_thread;
+  std::unique_ptr<StaticResolver> resolver;
+  std::unique_ptr<AsioClock> mta_clock;
+  std::unique_ptr<AsioConnector> connector;
+  std::unique_ptr<mta::FileSpool> spool;
+  std::unique_ptr<mta::SmtpTransport> transport;
+  std::unique_ptr<MaildirMailboxes> mailboxes;
+  std::unique_ptr<mta::Mta> mta;
+  std::size_t queued_at_start = 0;
+  if (config.mta.enabled) {
+    try {
+      resolver = std::make_unique<StaticResolver>(config.mta.resolver_file.empty()
+                                                      ? StaticResolver()
+                                                      : StaticResolver::load(config.mta.resolver_file));
+    } catch (const std::exception& e) {
+      err << "mailsim serve: bad config: " << e.what() << "\n";
+      return 2;
+    }
+    mta_thread = std::make_unique<MtaThread>();
+    auto& io = mta_thread->io();
+    mta_clock = std::make_unique<AsioClock>(io);
+    connector = std::make_unique<AsioConnector>(io, std::chrono::seconds(10));
+    MaildirMailboxesOptions mo;
+    mo.maildir_root = config.maildir_root();
+    mo.users = user_names;
+    mo.hostname = config.hostname;
+    mo.post = [t = mta_thread.get()](std::function<void()> fn) { t->post(std::move(fn)); };
+    mo.on_delivered = ldo.on_delivered;
+    mailboxes = std::make_unique<MaildirMailboxes>(mo);
+    mta::MtaConfig mc = mta_config(config);
+    mta::SmtpTransportOptions to;
+    to.reply_timeout = mc.smtp_reply_timeout;
+    mta::EventSink events;
+    if (!options.quiet) events = [&log](const mta::MtaEvent& e) { log.line("mailsim serve: mta: " + mta::describe(e)); };
+    try {
+      mta_thread->run_sync([&] {
+        spool = std::make_unique<mta::FileSpool>(config.spool_dir(), mta_clock.get(), 0);
+        transport = std::make_unique<mta::SmtpTransport>(*connector, *mta_clock, std::move(to));
+        mta = std::make_unique<mta::Mta>(mc, mta::MtaServices{*mta_clock, *resolver, *spool, *transport,
+                                                              mailboxes.get(), events});
+        // What the spool held when the last run stopped (or crashed) is
+        // picked up again: in-flight messages at once, deferred ones later.
+        mta->start();
+        queued_at_start = mta->queue().size();
+      });
+    } catch (const std::exception& e) {
+      err << "mailsim serve: cannot open the queue " << config.spool_dir().string() << ": " << e.what() << "\n";
+      return 1;
+    }
+  }
+  // Stops the MTA thread before anything it uses is destroyed.
+  struct StopMta {
+    std::unique_ptr<MtaThread>& t;
+    ~StopMta() {
+      if (t) t->stop();
+    }
+  } stop_mta{mta_thread};
 
   auto system_now = [] {
     return static_cast<std::int64_t>(std::chrono::duration_cast<std::chrono::seconds>(
@@ -167,10 +253,21 @@ int run_serve(const ServeOptions& options, std::ostream& out, std::ostream& err)
                              ? config.limits.idle_timeout
                              : std::max<std::chrono::milliseconds>(config.limits.idle_timeout, std::chrono::minutes(30));
 
+  const auto log_fn = options.quiet ? nullptr : std::function<void(const std::string&)>(log_line);
   SmtpService smtp_service{smtp_session_config(config, false), config.local_domains, config.open_relay, &users,
-                           &local, options.quiet ? nullptr : std::function<void(const std::string&)>(log_line)};
+                           direct.get(), log_fn};
   SmtpService submission_service = smtp_service;
   submission_service.session = smtp_session_config(config, true);
+  MtaSmtpService mta_smtp{smtp_session_config(config, false), config.local_domains, &users, mta.get(),
+                          [t = mta_thread.get()](std::function<void()> fn) { t->post(std::move(fn)); }, log_fn};
+  MtaSmtpService mta_submission = mta_smtp;
+  mta_submission.session = smtp_session_config(config, true);
+  auto smtp_glue = [&](const SmtpService& direct_service, const MtaSmtpService& mta_service) {
+    return [&direct_service, &mta_service, on = config.mta.enabled](const PeerInfo& p) -> std::unique_ptr<ProtocolGlue> {
+      if (on) return std::make_unique<MtaSmtpGlue>(mta_service, p);
+      return std::make_unique<SmtpGlue>(direct_service, p);
+    };
+  };
 
   // ---- listeners ----
   NetServerOptions so;
@@ -196,7 +293,7 @@ int run_serve(const ServeOptions& options, std::ostream& out, std::ostream& err)
       s.name = "smtp";
       s.address = config.listen_address;
       s.port = *config.ports.smtp;
-      s.make_glue = [&](const PeerInfo& p) { return std::make_unique<SmtpGlue>(smtp_service, p); };
+      s.make_glue = smtp_glue(smtp_service, mta_smtp);
       s.make_wire = plain_or_starttls(config.tls.starttls);
       s.refusal_line = busy_smtp;
       bound["smtp"] = server.add_service(std::move(s));
@@ -207,7 +304,7 @@ int run_serve(const ServeOptions& options, std::ostream& out, std::ostream& err)
       s.name = "submission";
       s.address = config.listen_address;
       s.port = *config.ports.submission;
-      s.make_glue = [&](const PeerInfo& p) { return std::make_unique<SmtpGlue>(submission_service, p); };
+      s.make_glue = smtp_glue(submission_service, mta_submission);
       s.make_wire = plain_or_starttls(config.tls.starttls);
       s.refusal_line = busy_smtp;
       bound["submission"] = server.add_service(std::move(s));
@@ -269,6 +366,13 @@ int run_serve(const ServeOptions& options, std::ostream& out, std::ostream& err)
   out << "\n  users (user / password):";
   for (const auto& u : config.users) out << "  " << u.name << " / " << u.password;
   out << "\n  Maildir: " << config.maildir_root().string() << "/<user>/Maildir  (mutt -f <that folder>)\n";
+  if (config.mta.enabled) {
+    out << "  queue: " << config.spool_dir().string() << "  (" << queued_at_start << " messages waiting at start)";
+    if (!config.mta.resolver_file.empty()) out << "; DNS from " << config.mta.resolver_file.string();
+    out << "\n";
+  } else {
+    out << "  MTA off: local delivery only, no relaying\n";
+  }
   out << "  demo CA:  " << ca_file.string() << "  (trust it for STARTTLS)\n";
   if (config.open_relay) out << "  WARNING: open_relay is on: anyone may send mail anywhere through this server\n";
   const std::string domain = config.local_domains.front();
@@ -309,9 +413,19 @@ int run_serve(const ServeOptions& options, std::ostream& out, std::ostream& err)
   server.run();
   std::error_code ignored;
   fs::remove(config.run_dir() / "listening.json", ignored);
-  const auto stats = local.stats();
-  log.line("mailsim serve: stopped; " + std::to_string(stats.jobs) + " messages delivered in " +
-           std::to_string(stats.batches) + " disk commits");
+  if (mta_thread) {
+    std::size_t waiting = 0;
+    mta_thread->run_sync([&] { waiting = mta->queue().size(); });
+    mta_thread->stop();
+    const auto stats = mailboxes->stats();
+    log.line("mailsim serve: stopped; " + std::to_string(stats.jobs) + " local deliveries in " +
+             std::to_string(stats.batches) + " disk commits; " + std::to_string(waiting) +
+             " messages left in the queue for the next start");
+  } else {
+    const auto stats = direct->stats();
+    log.line("mailsim serve: stopped; " + std::to_string(stats.jobs) + " messages delivered in " +
+             std::to_string(stats.batches) + " disk commits");
+  }
   return 0;
 }
 

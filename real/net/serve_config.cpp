@@ -102,7 +102,7 @@ bool valid_local_part(std::string_view n) {
 ServeConfig parse_document(const json& doc, const std::filesystem::path& base_dir) {
   ServeConfig c;
   only_keys(doc, "", {"$comment", "hostname", "listen", "ports", "local_domains", "users", "data_dir", "limits",
-                      "tls", "allow_plaintext_auth", "open_relay", "threads"});
+                      "tls", "allow_plaintext_auth", "open_relay", "threads", "mta"});
   if (doc.contains("hostname")) {
     c.hostname = get_string(doc["hostname"], "/hostname");
     if (!valid_domain(c.hostname)) throw Refusal{"/hostname", "must be a host name like mail.mailsim.test"};
@@ -189,6 +189,52 @@ ServeConfig parse_document(const json& doc, const std::filesystem::path& base_di
   if (doc.contains("allow_plaintext_auth"))
     c.allow_plaintext_auth = get_bool(doc["allow_plaintext_auth"], "/allow_plaintext_auth");
   if (doc.contains("open_relay")) c.open_relay = get_bool(doc["open_relay"], "/open_relay");
+  if (doc.contains("mta")) {
+    const json& m = doc["mta"];
+    only_keys(m, "/mta", {"enabled", "spool_dir", "minimal_backoff", "maximal_backoff", "queue_lifetime",
+                          "bounce_lifetime", "relay_host", "open_relay", "trusted_networks", "resolver_file"});
+    if (m.contains("enabled")) c.mta.enabled = get_bool(m["enabled"], "/mta/enabled");
+    if (m.contains("spool_dir")) {
+      const std::string d = get_string(m["spool_dir"], "/mta/spool_dir");
+      if (d.empty()) throw Refusal{"/mta/spool_dir", "must be a folder path"};
+      c.mta.spool_dir = d;
+    }
+    if (m.contains("minimal_backoff")) c.mta.minimal_backoff = get_seconds(m["minimal_backoff"], "/mta/minimal_backoff");
+    if (m.contains("maximal_backoff")) c.mta.maximal_backoff = get_seconds(m["maximal_backoff"], "/mta/maximal_backoff");
+    if (c.mta.maximal_backoff < c.mta.minimal_backoff)
+      throw Refusal{"/mta/maximal_backoff", "must not be shorter than minimal_backoff"};
+    if (m.contains("queue_lifetime")) c.mta.queue_lifetime = get_seconds(m["queue_lifetime"], "/mta/queue_lifetime");
+    if (m.contains("bounce_lifetime")) c.mta.bounce_lifetime = get_seconds(m["bounce_lifetime"], "/mta/bounce_lifetime");
+    if (m.contains("relay_host")) {
+      // "smtp.isp.test" or "smtp.isp.test:587"
+      std::string r = get_string(m["relay_host"], "/mta/relay_host");
+      if (const auto colon = r.rfind(':'); colon != std::string::npos) {
+        const std::string port = r.substr(colon + 1);
+        if (port.empty() || port.size() > 5 || !std::all_of(port.begin(), port.end(), ::isdigit) ||
+            std::stoi(port) < 1 || std::stoi(port) > 65535)
+          throw Refusal{"/mta/relay_host", "must be host or host:port, e.g. smtp.isp.test:587"};
+        c.mta.relay_port = static_cast<std::uint16_t>(std::stoi(port));
+        r = r.substr(0, colon);
+      }
+      if (!r.empty() && !valid_domain(r)) throw Refusal{"/mta/relay_host", "must be a host name or address"};
+      c.mta.relay_host = r;
+    }
+    if (m.contains("open_relay")) c.mta.open_relay = get_bool(m["open_relay"], "/mta/open_relay");
+    if (m.contains("trusted_networks")) {
+      const json& t = m["trusted_networks"];
+      if (!t.is_array()) throw Refusal{"/mta/trusted_networks", "must be a list like [\"127.0.0.0/8\"]"};
+      for (std::size_t i = 0; i < t.size(); ++i)
+        c.mta.trusted_networks.push_back(get_string(t[i], "/mta/trusted_networks/" + std::to_string(i)));
+    }
+    if (m.contains("resolver_file")) {
+      const std::string f = get_string(m["resolver_file"], "/mta/resolver_file");
+      c.mta.resolver_file = f;
+      if (!f.empty() && c.mta.resolver_file.is_relative()) c.mta.resolver_file = base_dir / c.mta.resolver_file;
+    }
+  }
+  // The older top-level switch and the mta one mean the same.
+  c.mta.open_relay = c.mta.open_relay || c.open_relay;
+  c.open_relay = c.mta.open_relay;
   if (doc.contains("threads")) c.threads = static_cast<unsigned>(get_count(doc["threads"], "/threads", 0, 256));
   if (!c.tls.starttls && !c.allow_plaintext_auth && c.ports.submission)
     throw Refusal{"/tls/starttls",
@@ -276,6 +322,19 @@ std::string config_to_json(const ServeConfig& c) {
       {"allow_plaintext_auth", c.allow_plaintext_auth},
       {"open_relay", c.open_relay},
       {"threads", c.threads},
+      {"mta",
+       {{"enabled", c.mta.enabled},
+        {"spool_dir", c.mta.spool_dir.string()},
+        {"minimal_backoff", static_cast<double>(c.mta.minimal_backoff.count()) / 1000.0},
+        {"maximal_backoff", static_cast<double>(c.mta.maximal_backoff.count()) / 1000.0},
+        {"queue_lifetime", static_cast<double>(c.mta.queue_lifetime.count()) / 1000.0},
+        {"bounce_lifetime", static_cast<double>(c.mta.bounce_lifetime.count()) / 1000.0},
+        {"relay_host", c.mta.relay_host.empty() || c.mta.relay_port == 25
+                           ? c.mta.relay_host
+                           : c.mta.relay_host + ":" + std::to_string(c.mta.relay_port)},
+        {"open_relay", c.mta.open_relay},
+        {"trusted_networks", c.mta.trusted_networks},
+        {"resolver_file", c.mta.resolver_file.string()}}},
   };
   return doc.dump(2) + "\n";
 }

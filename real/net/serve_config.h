@@ -49,6 +49,32 @@ struct TlsPolicy {
   // allow_plaintext_auth (below) is true.
 };
 
+// The post office behind the SMTP ports (real/mta): a durable queue on disk,
+// local delivery, and relaying to other domains by MX with retries.
+struct MtaSettings {
+  // false: the old direct path (accepted mail goes straight into local
+  // Maildirs; other domains get 550 5.7.1).
+  bool enabled = true;
+  // The queue folder; relative paths are under data_dir.
+  std::filesystem::path spool_dir = "spool";
+  // Retry timing (Postfix minimal/maximal_backoff_time, maximal/bounce_queue_lifetime).
+  std::chrono::milliseconds minimal_backoff{300'000};
+  std::chrono::milliseconds maximal_backoff{4'000'000};
+  std::chrono::milliseconds queue_lifetime{5LL * 86'400'000};
+  std::chrono::milliseconds bounce_lifetime{5LL * 86'400'000};
+  // Smart host for all non-local mail ("" = deliver by MX). Port 25 unless given.
+  std::string relay_host;
+  std::uint16_t relay_port = 25;
+  // Relay to any domain for anyone (a lesson about spam, never a default).
+  bool open_relay = false;
+  // Clients that may relay without AUTH (CIDR such as "10.0.0.0/8" or an address).
+  std::vector<std::string> trusted_networks;
+  // Static DNS for the classroom (JSON: {"mx": {domain: [[pref, host], ...]},
+  // "hosts": {host: {"address": "127.0.0.1", "port": 2526}}}); empty = none,
+  // then every remote domain fails DNS (mail is deferred, then bounced).
+  std::filesystem::path resolver_file;
+};
+
 struct ServeConfig {
   std::string hostname = "mail.mailsim.test";
   std::string listen_address = "127.0.0.1";
@@ -62,10 +88,11 @@ struct ServeConfig {
   bool allow_plaintext_auth = false;  // AUTH over an unencrypted connection
   bool open_relay = false;  // accept mail for any domain without AUTH (a lesson, not a default)
   unsigned threads = 0;     // io threads; 0 = hardware threads
+  MtaSettings mta;
 
   // Derived paths.
   std::filesystem::path maildir_root() const { return data_dir / "maildir"; }
-  std::filesystem::path spool_dir() const { return data_dir / "spool"; }
+  std::filesystem::path spool_dir() const { return data_dir / mta.spool_dir; }
   std::filesystem::path tls_dir() const { return data_dir / "tls"; }
   std::filesystem::path run_dir() const { return data_dir / "run"; }
 

@@ -72,7 +72,7 @@ TEST_CASE("messages dropped from many threads are all durable in new/ and Maildi
     senders.emplace_back([&, t] {
       for (int i = 0; i < kPerThread; ++i) {
         const std::string body = "Subject: " + std::to_string(t) + "-" + std::to_string(i) + "\r\n\r\nline\r\n.dot\r\n";
-        drop.deliver({MaildirCopy{inbox, body}}, 1700000000 + i,
+        drop.deliver({MaildirCopy{inbox, body, {}}}, 1700000000 + i,
                      [&](std::optional<std::string> e) { results.add(std::move(e)); });
       }
     });
@@ -103,9 +103,9 @@ TEST_CASE("a job that cannot be written everywhere leaves no copy anywhere") {
 
   MaildirDrop drop("test.host", 2);
   Results results;
-  drop.deliver({MaildirCopy{good, "Subject: a\r\n\r\na\r\n"}, MaildirCopy{missing, "Subject: a\r\n\r\na\r\n"}}, 0,
+  drop.deliver({MaildirCopy{good, "Subject: a\r\n\r\na\r\n", {}}, MaildirCopy{missing, "Subject: a\r\n\r\na\r\n", {}}}, 0,
                [&](std::optional<std::string> e) { results.add(std::move(e)); });
-  drop.deliver({MaildirCopy{good, "Subject: b\r\n\r\nb\r\n"}}, 0,
+  drop.deliver({MaildirCopy{good, "Subject: b\r\n\r\nb\r\n", {}}}, 0,
                [&](std::optional<std::string> e) { results.add(std::move(e)); });
   results.wait_for(2);
   REQUIRE(results.errors[0].has_value());
@@ -127,7 +127,7 @@ TEST_CASE("destroying a MaildirDrop finishes the jobs already queued") {
   {
     MaildirDrop drop("test.host", 2);
     for (int i = 0; i < 20; ++i)
-      drop.deliver({MaildirCopy{tmp.path, "Subject: x\r\n\r\nx\r\n"}}, 0,
+      drop.deliver({MaildirCopy{tmp.path, "Subject: x\r\n\r\nx\r\n", {}}}, 0,
                    [&](std::optional<std::string> e) { results.add(std::move(e)); });
   }
   CHECK(results.errors.size() == 20);

@@ -1,0 +1,173 @@
+// real/mta hosted on Boost.Asio for `mailsim serve`: the MTA's Clock (steady
+// timers), Connector/ByteStream (TCP with a connect timeout) and a static
+// Resolver (a JSON file instead of DNS, RFC 5321 §5.1 MX lookup on a table),
+// local delivery into the Maildirs (through the group-committing MaildirDrop),
+// and the SMTP glue whose decisions the Mta answers.
+//
+// Threads: the Mta and every object here except MtaSmtpGlue live on ONE
+// thread, the MTA thread (MtaHost runs its own io_context on it: a strand by
+// construction). SMTP connections run on the NetServer's threads; their glue
+// posts each decision (MAIL, RCPT, end of DATA) to the MTA thread and the
+// answer comes back to the connection's strand through its Completion.
+// Internal to real/net: includes Boost.
+#pragma once
+
+#include "real/mta/mta.h"
+#include "real/mta/services.h"
+#include "real/net/maildir_drop.h"
+#include "real/net/protocol_glue.h"
+#include "real/smtp/server.h"
+#include "real/store/users.h"
+
+#include <utility>  // before asio (Boost 1.74, see connection.h)
+
+#include <boost/asio.hpp>
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace mailsim::net {
+
+// Timers on an io_context. now() is the wall clock in microseconds since
+// the epoch (queue entries store absolute retry times, which must survive a
+// restart); the delays run on the steady clock.
+class AsioClock final : public mta::Clock {
+ public:
+  explicit AsioClock(boost::asio::io_context& io) : io_(io) {}
+  ~AsioClock() override;
+  mta::TimePoint now() const override;
+  mta::TimerId schedule(mta::Duration delay, std::function<void()> callback) override;
+  void cancel(mta::TimerId id) override;
+
+ private:
+  boost::asio::io_context& io_;
+  mta::TimerId next_ = 0;
+  std::map<mta::TimerId, std::shared_ptr<boost::asio::steady_timer>> timers_;
+};
+
+// TCP connections from the io_context's thread. `host` may carry a port
+// ("127.0.0.1:2526", "[::1]:2526"): the static resolver hands such addresses
+// out so two servers on one machine can be told apart; then that port wins
+// over the one the MTA asks for.
+class AsioConnector final : public mta::Connector {
+ public:
+  AsioConnector(boost::asio::io_context& io, std::chrono::milliseconds timeout) : io_(io), timeout_(timeout) {}
+  void connect(const std::string& host, std::uint16_t port, std::function<void(mta::ConnectResult)> done) override;
+
+ private:
+  boost::asio::io_context& io_;
+  std::chrono::milliseconds timeout_;
+};
+
+// "127.0.0.1:2526" -> ("127.0.0.1", 2526); no port -> (host, fallback).
+std::pair<std::string, std::uint16_t> split_host_port(const std::string& host, std::uint16_t fallback);
+
+// DNS from a JSON file, read once at start:
+//   {"mx":    {"beta.test": [[10, "mx.beta.test"]]},
+//    "hosts": {"mx.beta.test": {"address": "127.0.0.1", "port": 2526}}}
+// "address" may also be a list. A domain with no "mx" entry but a "hosts"
+// entry answers no_data (the MTA then uses the implicit MX, RFC 5321 §5.1);
+// a name in neither is nxdomain. An address literal resolves to itself.
+class StaticResolver final : public mta::Resolver {
+ public:
+  StaticResolver() = default;
+  // Throws std::runtime_error naming the file and the problem.
+  static StaticResolver load(const std::filesystem::path& file);
+  static StaticResolver parse(const std::string& json_text, const std::string& file_name);
+
+  void resolve_mx(const std::string& domain, std::function<void(mta::MxAnswer)> done) override;
+  void resolve_a(const std::string& host, std::function<void(mta::AddressAnswer)> done) override;
+
+ private:
+  std::map<std::string, std::vector<mta::MxRecord>> mx_;    // lower-case domain
+  std::map<std::string, std::vector<std::string>> hosts_;   // lower-case host -> "addr[:port]"
+};
+
+// mta::LocalDelivery into <root>/<user>/Maildir via MaildirDrop. The Maildir
+// file is named after a hash of (recipient, message), so a delivery repeated
+// after a crash (between the Maildir fsync and the queue update) finds its
+// earlier copy and is not stored twice. Results are posted back to `post`
+// (the MTA thread).
+struct MaildirMailboxesOptions {
+  std::filesystem::path maildir_root;
+  std::vector<std::string> users;  // mailbox names; postmaster goes to the first
+  std::string hostname;
+  unsigned fsync_threads = 8;
+  std::function<void(std::function<void()>)> post;             // onto the MTA thread
+  std::function<void(const std::string& mailbox)> on_delivered;  // any thread; may be empty
+};
+
+class MaildirMailboxes final : public mta::LocalDelivery {
+ public:
+  explicit MaildirMailboxes(MaildirMailboxesOptions options);
+  bool has_mailbox(std::string_view local_part, std::string_view domain) const override;
+  void deliver(const std::string& recipient, const std::string& message,
+               std::function<void(mta::LocalDeliveryResult)> done) override;
+  MaildirDropStats stats() const { return drop_.stats(); }
+
+ private:
+  std::string mailbox_for(std::string_view local_part) const;
+  // Tags of the copies already in a mailbox (new/ and cur/), read from the
+  // file names on first use; MTA thread only.
+  std::set<std::string>& tags_of(const std::string& mailbox);
+
+  MaildirMailboxesOptions options_;
+  std::map<std::string, std::string> users_;  // lower-case -> configured name
+  std::map<std::string, std::set<std::string>> tags_;
+  MaildirDrop drop_;
+};
+
+// What every SMTP connection of one port shares. Must outlive them.
+struct MtaSmtpService {
+  smtp::ServerConfig session;
+  std::vector<std::string> local_domains;     // for "alice@<local domain>" AUTH names
+  const store::Credentials* users = nullptr;  // AUTH
+  mta::Mta* mta = nullptr;                    // used on the MTA thread only
+  std::function<void(std::function<void()>)> post_to_mta;
+  std::function<void(const std::string&)> log;  // may be empty
+};
+
+// The SMTP glue of a connection when the MTA is on: decisions go to the Mta
+// (as SmtpInbound does, but across threads).
+class MtaSmtpGlue final : public ProtocolGlue {
+ public:
+  MtaSmtpGlue(const MtaSmtpService& service, const PeerInfo& peer);
+  Session& session() override { return session_; }
+  void pump(ConnectionHandle& conn) override;
+  bool awaiting_decision() const override { return session_.awaiting_decision(); }
+  std::string goodbye_line(bool timed_out) const override;
+
+ private:
+  mta::ClientInfo client() const;
+  bool on_auth(const smtp::server_events::AuthRequest& request) const;
+
+  const MtaSmtpService& service_;
+  PeerInfo peer_;
+  smtp::ServerSession session_;
+};
+
+// The MTA thread: an io_context run by one thread until stop().
+class MtaThread {
+ public:
+  MtaThread();
+  ~MtaThread();  // stop() + join
+  boost::asio::io_context& io() { return io_; }
+  void post(std::function<void()> fn) { boost::asio::post(io_, std::move(fn)); }
+  // Runs `fn` on the MTA thread and waits for it (setup and teardown).
+  void run_sync(std::function<void()> fn);
+  void stop();
+
+ private:
+  boost::asio::io_context io_;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+  std::thread thread_;
+};
+
+}  // namespace mailsim::net

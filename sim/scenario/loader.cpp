@@ -30,9 +30,9 @@ const std::map<std::string, std::vector<std::string>>& scenario_fields() {
         "relay", "queue", "pop3", "imap", "user", "password", "outgoing", "fetch", "devices", "taps"}},
       {"user", {"name", "password"}},
       {"submission", {"enabled", "port", "tls", "auth"}},
-      {"mx", {"enabled", "port", "tls", "dnsbl", "verify_recipients"}},
+      {"mx", {"enabled", "port", "tls", "dnsbl", "verify_recipients", "max_connections"}},
       {"relay", {"open_relay", "trusted_networks", "relay_host", "relay_port", "relay_domains", "outbound_tls"}},
-      {"queue", {"min_backoff", "max_backoff", "lifetime", "delay_warning"}},
+      {"queue", {"min_backoff", "max_backoff", "lifetime", "delay_warning", "concurrency", "hop_limit"}},
       {"service", {"enabled", "port", "tls"}},
       {"outgoing", {"server", "port", "tls", "auth"}},
       {"fetch", {"protocol", "server", "port", "tls", "leave_on_server"}},
@@ -487,6 +487,7 @@ class Loader {
       if (auto v = mo.toggle("tls")) h.mx.tls = *v;
       if (auto v = mo.strings("dnsbl", true)) h.mx.dnsbl = *v;
       if (auto v = mo.boolean("verify_recipients")) h.mx.verify_recipients = *v;
+      if (auto v = mo.integer("max_connections", 0, 100000)) h.mx.max_connections = static_cast<int>(*v);
     }
     if (const json* r = o.get("relay")) {
       Obj ro(ctx_, *r, o.at("relay"), "relay");
@@ -512,6 +513,8 @@ class Loader {
       if (auto v = qo.duration("max_backoff")) h.queue.max_backoff = *v;
       if (auto v = qo.duration("lifetime")) h.queue.lifetime = *v;
       if (auto v = qo.duration("delay_warning")) h.queue.delay_warning = *v;
+      if (auto v = qo.integer("concurrency", 1, 1000)) h.queue.concurrency = static_cast<int>(*v);
+      if (auto v = qo.integer("hop_limit", 1, 1000)) h.queue.hop_limit = static_cast<int>(*v);
       if (h.queue.min_backoff > h.queue.max_backoff)
         ctx_.problem(qo.at("min_backoff"), "min_backoff (" + format_duration(h.queue.min_backoff) +
                                                ") must not be longer than max_backoff (" +

@@ -50,6 +50,7 @@ struct MxSettings {
   Toggle tls = Toggle::kOptional;         // STARTTLS offered (required: refuse mail without it)
   std::vector<std::string> dnsbl;         // blocklist zones consulted for connecting clients
   bool verify_recipients = false;         // backup MX: ask the primary before accepting
+  int max_connections = 0;                // more clients at once get "421 4.7.0 Too many connections" (0: no limit)
 };
 
 // Whom a mail server relays for, and where it sends mail that is not local.
@@ -68,6 +69,8 @@ struct QueueSettings {
   Time max_backoff = 4000 * kSecond;
   Time lifetime = 5 * kDay;
   Time delay_warning = 0;  // 0: no "delayed" notice
+  int concurrency = 20;    // parallel connections per destination (Postfix default_destination_concurrency_limit)
+  int hop_limit = 30;      // more Received: headers than this is a mail loop (Postfix hopcount_limit)
 };
 
 // A mailbox access service (POP3 110 / IMAP 143) of a mail server.

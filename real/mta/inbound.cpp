@@ -97,6 +97,7 @@ class InboundServer::Conn {
     ChannelOptions co;
     co.role = tls::TlsRole::kServer;
     co.tls = o.tls;
+    co.implicit_tls = o.server.implicit_tls;  // port 465: TLS from the first byte
     if (o.channel_observer) co.observer = o.channel_observer(peer);
     io_ = std::make_unique<ChannelStream>(
         session_, std::move(co), std::move(stream), [this] { after_input(); }, [this] { closed(); });

@@ -57,8 +57,19 @@ std::string describe(const TraceEvent& e, bool verbose) {
     std::string operator()(const CommandPayload& c) const {
       return c.side == "client" ? "C: " + c.line : std::string{};
     }
+    // A reply reads as it went on the wire: "S: 250 2.1.5 Ok", "S: -ERR ...".
     std::string operator()(const ReplyPayload& r) const {
-      return r.side == "server" ? "S: " + printable(r.text) : std::string{};
+      if (r.side != "server") return {};
+      std::string head;
+      if (r.protocol == "smtp" && r.code > 0) {
+        head = std::to_string(r.code) + " ";
+        if (!r.status.empty()) head += r.status + " ";
+      } else if (r.protocol == "pop3") {
+        head = r.code == 1 ? "+OK " : "-ERR ";
+      } else if (!r.status.empty()) {
+        head = r.status + " ";
+      }
+      return "S: " + head + printable(r.text);
     }
     std::string operator()(const TlsPayload& t) const {
       return t.ok ? "TLS established (" + t.version + ", " + t.cipher + ")" : "TLS failed: " + t.reason;

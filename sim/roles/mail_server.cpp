@@ -73,6 +73,30 @@ std::string join(const std::vector<std::string>& v, std::string_view sep) {
   return out;
 }
 
+
+// The TLS side of a POP3 or IMAP connection: server role, the host's
+// certificate when the port offers TLS, every byte reported to the tracer.
+ChannelOptions mailbox_channel(bool tls_available, const std::optional<tls::TlsContext>& server_tls,
+                               const std::shared_ptr<ConnTracer>& tracer) {
+  ChannelOptions co;
+  co.role = tls::TlsRole::kServer;
+  if (tls_available) co.tls = server_tls;
+  co.observer = ConnTracer::observer(tracer);
+  return co;
+}
+
+// The brute-force brake shared by POP3 and IMAP: the failed-login reply waits
+// on the virtual clock, then the session resumes (unless it has gone).
+template <class Session>
+void resume_after(Engine& engine, std::int64_t delay_ms, Session* s, std::shared_ptr<bool> alive,
+                  std::shared_ptr<HostedSession*> slot, const char* label) {
+  engine.schedule_in(static_cast<Time>(delay_ms) * kMillisecond, [s, alive, slot] {
+    if (!*alive) return;
+    s->resume();
+    (*slot)->flush();
+  }, label);
+}
+
 }  // namespace
 
 // ---- outbound SMTP, one real SmtpTransport per connection ------------------------
@@ -584,22 +608,14 @@ void MailServer::accept_pop3(Socket socket, const ServiceSettings& settings) {
   auto session = std::make_unique<pop3::ServerSession>(c, store_, users_);
   pop3::ServerSession* s = session.get();
   auto tracer = std::make_shared<ConnTracer>(ctx_.trace, spec_.name, conn, "pop3", false, ctx_.options.record_data);
-  ChannelOptions co;
-  co.role = tls::TlsRole::kServer;
-  if (c.tls_available) co.tls = server_tls_;
-  co.observer = ConnTracer::observer(tracer);
+  ChannelOptions co = mailbox_channel(c.tls_available, server_tls_, tracer);
   auto alive = std::make_shared<bool>(true);
   auto slot = std::make_shared<HostedSession*>(nullptr);
   auto drain = [this, s, tracer, alive, slot, conn] {
     while (auto ev = s->next_event()) {
       tracer->on_pop3(*ev);
       if (const auto* f = std::get_if<pop3::server_events::AuthFailed>(&*ev)) {
-        // The brute-force brake: the -ERR waits, on the virtual clock.
-        ctx_.engine.schedule_in(static_cast<Time>(f->delay_ms) * kMillisecond, [s, alive, slot] {
-          if (!*alive) return;
-          s->resume();
-          (*slot)->flush();
-        }, "pop3 auth delay");
+        resume_after(ctx_.engine, f->delay_ms, s, alive, slot, "pop3 auth delay");
       } else if (std::holds_alternative<pop3::server_events::MessagesDeleted>(*ev)) {
         const auto d = ctx_.device_of_conn.find(conn);
         record_mailbox(s->user(), "deleted", "", d == ctx_.device_of_conn.end() ? "" : d->second, conn);
@@ -621,21 +637,14 @@ void MailServer::accept_imap(Socket socket, const ServiceSettings& settings) {
   auto session = std::make_unique<imap::ServerSession>(c, store_, users_);
   imap::ServerSession* s = session.get();
   auto tracer = std::make_shared<ConnTracer>(ctx_.trace, spec_.name, conn, "imap", false, ctx_.options.record_data);
-  ChannelOptions co;
-  co.role = tls::TlsRole::kServer;
-  if (c.tls_available) co.tls = server_tls_;
-  co.observer = ConnTracer::observer(tracer);
+  ChannelOptions co = mailbox_channel(c.tls_available, server_tls_, tracer);
   auto alive = std::make_shared<bool>(true);
   auto slot = std::make_shared<HostedSession*>(nullptr);
   auto drain = [this, s, tracer, alive, slot, conn] {
     while (auto ev = s->next_event()) {
       tracer->on_imap(*ev);
       if (const auto* f = std::get_if<imap::server_events::AuthFailed>(&*ev)) {
-        ctx_.engine.schedule_in(static_cast<Time>(f->delay_ms) * kMillisecond, [s, alive, slot] {
-          if (!*alive) return;
-          s->resume();
-          (*slot)->flush();
-        }, "imap auth delay");
+        resume_after(ctx_.engine, f->delay_ms, s, alive, slot, "imap auth delay");
       } else if (const auto* fl = std::get_if<imap::server_events::FlagsChanged>(&*ev)) {
         if (fl->flags.find("\\Seen") == std::string::npos) continue;
         std::string message_id;

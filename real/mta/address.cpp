@@ -1,13 +1,12 @@
 // Envelope address helpers (RFC 5321 §4.1.2).
 #include "real/mta/address.h"
 
-#include <algorithm>
-#include <cctype>
+#include "real/codec/ascii.h"
+
 
 namespace mailsim::mta {
 
 namespace {
-char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
 
 std::string_view strip_brackets(std::string_view s) {
   if (s.size() >= 2 && s.front() == '<' && s.back() == '>') s = s.substr(1, s.size() - 2);
@@ -16,10 +15,8 @@ std::string_view strip_brackets(std::string_view s) {
 }  // namespace
 
 std::string normalize_domain(std::string_view domain) {
-  std::string out(domain);
-  while (!out.empty() && out.back() == '.') out.pop_back();
-  std::transform(out.begin(), out.end(), out.begin(), lower);
-  return out;
+  while (!domain.empty() && domain.back() == '.') domain.remove_suffix(1);
+  return codec::to_lower(domain);
 }
 
 std::optional<MailboxAddress> parse_mailbox(std::string_view text) {
@@ -42,10 +39,7 @@ std::string local_part_of(std::string_view address) {
   return a ? a->local : std::string(strip_brackets(address));
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
-}
+bool iequals(std::string_view a, std::string_view b) { return codec::iequals(a, b); }
 
 bool is_postmaster(std::string_view local_part) { return iequals(local_part, "postmaster"); }
 

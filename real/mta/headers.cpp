@@ -1,6 +1,8 @@
 // Trace and delivery header fields (RFC 5321 §4.4, RFC 5322 §3.3, §3.6.7).
 #include "real/mta/headers.h"
 
+#include "real/codec/line_ends.h"
+
 
 
 #include "real/message/date.h"
@@ -85,14 +87,6 @@ std::string with_delivery_fields(std::string_view message, std::string_view send
   return message::prepend_delivery_headers(rest, sender, recipient);
 }
 
-std::string crlf(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + text.size() / 20);
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '\n' && (i == 0 || text[i - 1] != '\r')) out += '\r';
-    out += text[i];
-  }
-  return out;
-}
+std::string crlf(std::string_view text) { return codec::to_crlf(text); }
 
 }  // namespace mailsim::mta

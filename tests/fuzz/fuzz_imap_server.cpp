@@ -151,19 +151,14 @@ class Host {
   }
 
   void run() {
-    session_.start();
-    after_call();
-    for (const fuzz::Chunk& c : in_.chunks()) {
-      session_.receive(c.bytes);
-      after_call();
-      if (c.has_action) action(c.action);
-    }
-    session_.peer_closed();
-    after_call();
+    fuzz::drive(*this, session_, in_);
     FUZZ_CHECK(session_.wants_close(), "session open after peer_closed()");
   }
 
  private:
+  template <class H>
+  friend void fuzz::drive(H&, Session&, const fuzz::FuzzInput&);  // calls after_call() and action()
+
   void action(std::uint8_t a) {
     switch (a % 8) {
       case 1:
@@ -203,10 +198,7 @@ class Host {
   }
 
   void handshake(bool ok) {
-    if (ok)
-      session_.tls_established(TlsInfo{"TLSv1.3", "TLS_AES_256_GCM_SHA384", ""});
-    else
-      session_.tls_failed("handshake failure (fuzz)");
+    fuzz::finish_tls(session_, ok);
     after_call();
   }
 

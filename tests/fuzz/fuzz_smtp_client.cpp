@@ -55,15 +55,7 @@ class Host {
     env.recipients = {"bob@beta.example", "carol@gamma.example"};
     add_job(session_.send(env, kMessage));
     add_job(session_.verify_recipient("dave@beta.example", "alice@alpha.example"));
-    session_.start();
-    after_call();
-    for (const fuzz::Chunk& c : in_.chunks()) {
-      session_.receive(c.bytes);
-      after_call();
-      if (c.has_action) action(c.action);
-    }
-    session_.peer_closed();
-    after_call();
+    fuzz::drive(*this, session_, in_);
     FUZZ_CHECK(session_.wants_close(), "client open after peer_closed()");
     for (const auto& [id, outcomes] : jobs_)
       FUZZ_CHECK(outcomes == 1, "job " + std::to_string(id) + " ended with " + std::to_string(outcomes) +
@@ -71,6 +63,9 @@ class Host {
   }
 
  private:
+  template <class H>
+  friend void fuzz::drive(H&, Session&, const fuzz::FuzzInput&);  // calls after_call() and action()
+
   static ClientConfig make_config(const fuzz::FuzzInput& in) {
     ClientConfig c;
     c.helo_name = "mail.alpha.example";
@@ -123,10 +118,7 @@ class Host {
   }
 
   void handshake(bool ok) {
-    if (ok)
-      session_.tls_established(TlsInfo{"TLSv1.3", "TLS_AES_256_GCM_SHA384", "CN=mx.beta.example"});
-    else
-      session_.tls_failed("handshake failure (fuzz)");
+    fuzz::finish_tls(session_, ok, "CN=mx.beta.example");
     after_call();
   }
 

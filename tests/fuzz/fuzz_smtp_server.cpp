@@ -49,16 +49,8 @@ class Host {
   }
 
   void run() {
-    session_.start();
-    after_call();
-    for (const fuzz::Chunk& c : in_.chunks()) {
-      session_.receive(c.bytes);
-      after_call();
-      if (c.has_action) action(c.action);
-    }
-    // End of input: the client goes away, maybe while the host still decides.
-    session_.peer_closed();
-    after_call();
+    // The input, then the client goes away, maybe while the host still decides.
+    fuzz::drive(*this, session_, in_);
     if (deferred_) {
       answer(*deferred_);  // must be a no-op now
       deferred_.reset();
@@ -68,6 +60,9 @@ class Host {
   }
 
  private:
+  template <class H>
+  friend void fuzz::drive(H&, Session&, const fuzz::FuzzInput&);  // calls after_call() and action()
+
   static ServerConfig make_config(const fuzz::FuzzInput& in) {
     ServerConfig c;
     c.hostname = "mx.example.net";

@@ -22,6 +22,8 @@
 #include <string_view>
 #include <vector>
 
+#include "real/session/session.h"
+
 namespace mailsim::fuzz {
 
 // An invariant of the code under test. Failing one is a bug: print it and
@@ -95,6 +97,33 @@ class FuzzInput {
   std::vector<std::uint8_t> header_;
   std::vector<Chunk> chunks_;
 };
+
+// The loop every session target runs, in the order a network host calls a
+// sans-io session: start(), then for each chunk receive() and the chunk's
+// host action, then the peer goes away. `host.after_call()` looks at events
+// and output after every call into the session; `host.action(c)` performs
+// the target's action c.
+template <class Host>
+void drive(Host& host, Session& session, const FuzzInput& in) {
+  session.start();
+  host.after_call();
+  for (const Chunk& c : in.chunks()) {
+    session.receive(c.bytes);
+    host.after_call();
+    if (c.has_action) host.action(c.action);
+  }
+  session.peer_closed();
+  host.after_call();
+}
+
+// The stand-in for a TLS handshake: the host tells the session it finished
+// (as TLS 1.3, with `peer_subject` as the verified peer) or failed.
+inline void finish_tls(Session& session, bool ok, const std::string& peer_subject = "") {
+  if (ok)
+    session.tls_established(TlsInfo{"TLSv1.3", "TLS_AES_256_GCM_SHA384", peer_subject});
+  else
+    session.tls_failed("handshake failure (fuzz)");
+}
 
 // The text for an invariant message, printable and short.
 inline std::string excerpt(std::string_view s, std::size_t max = 200) {

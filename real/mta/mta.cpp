@@ -705,7 +705,7 @@ void Mta::send_on(std::shared_ptr<Job> job, std::unique_ptr<Connection> conn, st
   const NextHop hop = job->route.hops[job->hop];
   DeliveryJob dj;
   dj.sender = e->q.sender;
-  dj.message = &e->q.message;
+  dj.message = &e->q.message.str();
   std::vector<std::size_t> sent;  // positions in job->rcpts
   for (std::size_t k = 0; k < job->rcpts.size(); ++k) {
     if (job->final[k]) continue;

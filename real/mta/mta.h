@@ -102,6 +102,8 @@ class Mta {
   // The queue as it is now, ordered by id.
   std::vector<QueueEntry> queue() const;
   const QueueEntry* find(const QueueId& id) const;
+  // Messages in the queue now (received, not yet removed).
+  std::size_t queued() const { return entries_.size(); }
   std::size_t open_connections() const { return idle_.size() + busy_.size(); }
 
   const MtaConfig& config() const { return config_; }

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <ostream>
 
 namespace mailsim::mta {
 
@@ -10,6 +11,13 @@ namespace {
 constexpr std::string_view kQueueStates[] = {"incoming", "active", "deferred", "delivered", "bounced"};
 constexpr std::string_view kRecipientStates[] = {"pending", "deferred", "delivered", "bounced"};
 }  // namespace
+
+const std::string& MessageBytes::empty_string() {
+  static const std::string empty;
+  return empty;
+}
+
+std::ostream& operator<<(std::ostream& out, const MessageBytes& m) { return out << m.str(); }
 
 std::string_view to_string(QueueState s) { return kQueueStates[static_cast<int>(s)]; }
 std::string_view to_string(RecipientState s) { return kRecipientStates[static_cast<int>(s)]; }

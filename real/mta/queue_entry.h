@@ -12,6 +12,8 @@
 //             (a DSN went back to the sender, unless the sender was <>)
 #pragma once
 
+#include <iosfwd>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -55,11 +57,48 @@ inline RecipientStatus pending_recipient(std::string address) {
   return r;
 }
 
+// The bytes of a queued message. They never change once queued, so every
+// copy of a QueueEntry (the MTA's own, the spool's, the queue view's) shares
+// one immutable buffer instead of copying a kilobyte each; assigning new
+// text makes a new buffer. Reads like a const std::string: it converts to
+// const std::string& and std::string_view, compares with strings, and
+// std::string + MessageBytes concatenates.
+class MessageBytes {
+ public:
+  MessageBytes() = default;
+  MessageBytes(std::string bytes)  // NOLINT: implicit, so `entry.message = text` reads naturally
+      : bytes_(std::make_shared<const std::string>(std::move(bytes))) {}
+  MessageBytes(const char* bytes) : MessageBytes(std::string(bytes)) {}  // NOLINT
+  MessageBytes(std::string_view bytes) : MessageBytes(std::string(bytes)) {}  // NOLINT
+
+  // Valid as long as this MessageBytes (or a copy of it) lives.
+  const std::string& str() const { return bytes_ ? *bytes_ : empty_string(); }
+  operator const std::string&() const { return str(); }  // NOLINT
+  operator std::string_view() const { return str(); }    // NOLINT
+  std::size_t size() const { return str().size(); }
+  bool empty() const { return str().empty(); }
+  const char* data() const { return str().data(); }
+  // True when both share one buffer (a copy, not equal text typed twice).
+  bool shares_buffer_with(const MessageBytes& other) const { return bytes_ && bytes_ == other.bytes_; }
+
+  friend bool operator==(const MessageBytes& a, const MessageBytes& b) { return a.str() == b.str(); }
+  friend bool operator==(const MessageBytes& a, std::string_view b) { return a.str() == b; }
+  friend bool operator==(const MessageBytes& a, const std::string& b) { return a.str() == b; }
+  friend bool operator==(const MessageBytes& a, const char* b) { return a.str() == b; }
+  friend std::string operator+(std::string a, const MessageBytes& b) { return a.append(b.str()); }
+  friend std::string operator+(const MessageBytes& a, std::string_view b) { return std::string(a.str()).append(b); }
+  friend std::ostream& operator<<(std::ostream& out, const MessageBytes& m);
+
+ private:
+  static const std::string& empty_string();
+  std::shared_ptr<const std::string> bytes_;
+};
+
 struct QueueEntry {
   QueueId id;
   std::string sender;                 // envelope MAIL FROM; "" is the null sender (a bounce)
   std::vector<RecipientStatus> recipients;
-  std::string message;                // RFC 5322 message, CRLF line ends, our Received: on top
+  MessageBytes message;               // RFC 5322 message, CRLF line ends, our Received: on top
   std::string client;                 // who handed it to us, e.g. "alice-pc [10.0.0.2]" (for the DSN)
   TimePoint arrival = 0;              // when we accepted it
   TimePoint next_attempt = 0;         // when a deferred entry is retried

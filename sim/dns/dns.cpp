@@ -76,6 +76,10 @@ std::string normalize_dns_name(std::string_view name) {
 void DnsDatabase::add(DnsRecord record) {
   record.name = normalize_dns_name(record.name);
   if (record.type == DnsType::kMx || record.type == DnsType::kPtr) record.value = normalize_dns_name(record.value);
+  by_name_[record.name].push_back(records_.size());
+  existing_.insert(record.name);
+  for (std::size_t dot = record.name.find('.'); dot != std::string::npos; dot = record.name.find('.', dot + 1))
+    existing_.insert(record.name.substr(dot + 1));
   records_.push_back(std::move(record));
 }
 
@@ -100,13 +104,13 @@ DnsAnswer DnsDatabase::lookup(std::string_view raw_name, DnsType type) const {
     if (type == DnsType::kTxt) answer.records.push_back(DnsRecord{name, DnsType::kTxt, 300, 0, bl.reason});
     return answer;
   }
-  bool exists = false;
-  for (const auto& r : records_) {
-    if (!is_at_or_below(r.name, name)) continue;
-    exists = true;
-    if (r.name == name && r.type == type) answer.records.push_back(r);
+  // The name exists when it or a name below it has records.
+  if (!existing_.contains(name)) {
+    answer.rcode = Rcode::kNxDomain;
+  } else if (const auto it = by_name_.find(name); it != by_name_.end()) {
+    for (const std::size_t i : it->second)
+      if (records_[i].type == type) answer.records.push_back(records_[i]);
   }
-  if (!exists) answer.rcode = Rcode::kNxDomain;
   if (type == DnsType::kMx)
     std::stable_sort(answer.records.begin(), answer.records.end(),
                      [](const DnsRecord& a, const DnsRecord& b) { return a.preference < b.preference; });
@@ -129,13 +133,17 @@ std::uint64_t DnsResolver::query(std::string_view raw_name, DnsType type, Callba
     cache_.erase(it);
     it = cache_.end();
   }
-  DnsPayload q;
-  q.name = name;
-  q.type = std::string(dns_type_name(type));
-  q.server = server_name;
-  q.query_id = id;
-  q.cached = it != cache_.end();
-  network_.trace().record(EventKind::kDnsQuery, host_name, 0, q);
+  if (network_.trace().wants(EventKind::kDnsQuery)) {
+    DnsPayload q;
+    q.name = name;
+    q.type = std::string(dns_type_name(type));
+    q.server = server_name;
+    q.query_id = id;
+    q.cached = it != cache_.end();
+    network_.trace().record(EventKind::kDnsQuery, host_name, 0, q);
+  } else {
+    network_.trace().count(EventKind::kDnsQuery);
+  }
 
   if (it != cache_.end()) {
     DnsAnswer a = it->second.answer;
@@ -150,10 +158,10 @@ std::uint64_t DnsResolver::query(std::string_view raw_name, DnsType type, Callba
   Time delay = config_.local_delay;
   bool reachable = true;
   if (server_ && *server_ != host_) {
-    const auto there = network_.route(host_, *server_);
-    const auto back = network_.route(*server_, host_);
+    const auto there = network_.route_latency(host_, *server_);
+    const auto back = network_.route_latency(*server_, host_);
     reachable = there && back && network_.host(*server_).up;
-    delay = reachable ? there->latency + back->latency : config_.timeout;
+    delay = reachable ? *there + *back : config_.timeout;
   } else if (server_ && !network_.host(*server_).up) {
     reachable = false;
     delay = config_.timeout;
@@ -183,6 +191,11 @@ std::uint64_t DnsResolver::query(std::string_view raw_name, DnsType type, Callba
 }
 
 void DnsResolver::answer(std::uint64_t id, const std::string& name, DnsType type, DnsAnswer a, const Callback& done) {
+  if (!network_.trace().wants(EventKind::kDnsAnswer)) {
+    network_.trace().count(EventKind::kDnsAnswer);
+    if (done) done(a);
+    return;
+  }
   DnsPayload p;
   p.name = name;
   p.type = std::string(dns_type_name(type));

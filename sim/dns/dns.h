@@ -15,6 +15,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace mailsim::sim {
@@ -71,6 +73,9 @@ class DnsDatabase {
 
  private:
   std::vector<DnsRecord> records_;
+  // Indexes over records_: a lookup costs the same with 10 names or 10,000.
+  std::unordered_map<std::string, std::vector<std::size_t>> by_name_;  // record indexes, in order
+  std::unordered_set<std::string> existing_;  // every record name and every name above one
   std::vector<Blocklist> blocklists_;
   std::uint32_t negative_ttl_ = 300;
 };

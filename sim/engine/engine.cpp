@@ -1,6 +1,7 @@
 // The event loop (see engine.h).
 #include "sim/engine/engine.h"
 
+#include <algorithm>
 #include <stdexcept>
 #include <utility>
 
@@ -8,14 +9,39 @@ namespace mailsim::sim {
 
 Engine::Engine(std::uint64_t seed) : random_(seed) {}
 
+const std::string* Engine::intern(std::string_view label) {
+  if (label.empty()) return nullptr;
+  const auto it = labels_.find(label);
+  if (it != labels_.end()) return it->second;
+  const std::string& stored = label_store_.emplace_back(label);
+  labels_.emplace(std::string_view(stored), &stored);
+  return &stored;
+}
+
 EventId Engine::schedule_at(Time at, Callback callback, std::string_view label) {
   if (at < now_)
     throw std::invalid_argument("Engine::schedule_at: time " + std::to_string(at) + " is before now (" +
                                 std::to_string(now_) + ")");
+  std::uint32_t slot;
+  if (!free_slots_.empty()) {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+  } else {
+    if (slots_.size() >= (std::size_t{1} << kSlotBits))
+      throw std::length_error("Engine: more than 16M events pending at once");
+    slot = static_cast<std::uint32_t>(slots_.size());
+    slots_.emplace_back();
+  }
   const std::uint64_t seq = next_seq_++;
-  queue_.emplace(Key{at, seq}, Entry{std::move(callback), std::string(label)});
-  when_.emplace(seq, at);
-  return EventId{seq};
+  Slot& s = slots_[slot];
+  s.callback = std::move(callback);
+  s.label = intern(label);
+  s.seq = seq;
+  s.at = at;
+  heap_.push_back(HeapKey{at, seq, slot});
+  std::push_heap(heap_.begin(), heap_.end(), later);
+  ++live_;
+  return EventId{(seq << kSlotBits) | slot};
 }
 
 EventId Engine::schedule_in(Time delay, Callback callback, std::string_view label) {
@@ -24,36 +50,71 @@ EventId Engine::schedule_in(Time delay, Callback callback, std::string_view labe
   return schedule_at(now_ + delay, std::move(callback), label);
 }
 
+const Engine::Slot* Engine::live_slot(EventId id) const {
+  if (!id) return nullptr;
+  const std::uint64_t slot = id.value & ((std::uint64_t{1} << kSlotBits) - 1);
+  const std::uint64_t seq = id.value >> kSlotBits;
+  if (slot >= slots_.size() || slots_[slot].seq != seq || seq == 0) return nullptr;
+  return &slots_[slot];
+}
+
 bool Engine::cancel(EventId id) {
-  const auto it = when_.find(id.value);
-  if (it == when_.end()) return false;
-  queue_.erase(Key{it->second, id.value});
-  when_.erase(it);
+  const Slot* found = live_slot(id);
+  if (found == nullptr) return false;
+  const auto slot = static_cast<std::uint32_t>(found - slots_.data());
+  Slot& s = slots_[slot];
+  s.callback = nullptr;
+  s.label = nullptr;
+  s.seq = 0;
+  free_slots_.push_back(slot);
+  --live_;
+  // Tombstones stay in the heap until they surface; sweep when they outnumber
+  // the live events, so a run that re-arms timers constantly stays small.
+  if (heap_.size() > 1024 && heap_.size() > 2 * live_ + 1024) {
+    std::erase_if(heap_, [this](const HeapKey& k) { return slots_[k.slot].seq != k.seq; });
+    std::make_heap(heap_.begin(), heap_.end(), later);
+  }
   return true;
 }
 
-bool Engine::pending(EventId id) const { return when_.contains(id.value); }
+bool Engine::pending(EventId id) const { return live_slot(id) != nullptr; }
 
 std::string Engine::label_of(EventId id) const {
-  const auto it = when_.find(id.value);
-  if (it == when_.end()) return {};
-  return queue_.at(Key{it->second, id.value}).label;
+  const Slot* s = live_slot(id);
+  return s != nullptr && s->label != nullptr ? *s->label : std::string();
+}
+
+void Engine::drop_stale() const {
+  while (!heap_.empty() && slots_[heap_.front().slot].seq != heap_.front().seq) {
+    std::pop_heap(heap_.begin(), heap_.end(), later);
+    heap_.pop_back();
+  }
 }
 
 std::optional<Time> Engine::next_time() const {
-  if (queue_.empty()) return std::nullopt;
-  return queue_.begin()->first.at;
+  drop_stale();
+  if (heap_.empty()) return std::nullopt;
+  return heap_.front().at;
 }
 
 bool Engine::step() {
-  if (queue_.empty()) return false;
-  auto node = queue_.extract(queue_.begin());
-  when_.erase(node.key().seq);
-  now_ = node.key().at;
+  drop_stale();
+  if (heap_.empty()) return false;
+  const HeapKey top = heap_.front();
+  std::pop_heap(heap_.begin(), heap_.end(), later);
+  heap_.pop_back();
+  Slot& s = slots_[top.slot];
+  // The callback leaves its slot before it runs, so it may cancel its own id
+  // harmlessly and may schedule at now_ (even into this very slot).
+  Callback callback = std::move(s.callback);
+  s.callback = nullptr;
+  s.label = nullptr;
+  s.seq = 0;
+  free_slots_.push_back(top.slot);
+  --live_;
+  now_ = top.at;
   ++events_run_;
-  // The entry is out of the queue before it runs, so a callback may cancel
-  // its own id harmlessly and may schedule at now_.
-  node.mapped().callback();
+  callback();
   return true;
 }
 
@@ -61,11 +122,12 @@ RunResult Engine::run(RunLimits limits) {
   RunResult result;
   stop_requested_ = false;
   while (true) {
-    if (queue_.empty()) {
+    drop_stale();
+    if (heap_.empty()) {
       result.reason = StopReason::kIdle;
       break;
     }
-    if (queue_.begin()->first.at > limits.until) {
+    if (heap_.front().at > limits.until) {
       result.reason = StopReason::kTimeLimit;
       break;
     }

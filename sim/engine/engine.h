@@ -13,11 +13,12 @@
 
 #include <cstdint>
 #include <functional>
-#include <map>
+#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 namespace mailsim::sim {
 
@@ -80,8 +81,8 @@ class Engine {
   // Makes the current run()/run_until() return after the running callback.
   void stop() { stop_requested_ = true; }
 
-  bool idle() const { return queue_.empty(); }
-  std::size_t pending_count() const { return queue_.size(); }
+  bool idle() const { return live_ == 0; }
+  std::size_t pending_count() const { return live_; }
   // Time of the earliest pending event.
   std::optional<Time> next_time() const;
   // Events run since construction.
@@ -92,23 +93,38 @@ class Engine {
   Random& random() { return random_; }
 
  private:
-  struct Key {
+  // A binary heap of (time, seq) keys over a slot table holding the
+  // callbacks. cancel() frees the slot at once and leaves its key in the heap
+  // as a tombstone, skipped when it reaches the top (or swept out when they
+  // pile up). An EventId packs the seq and the slot, so cancel and pending
+  // need no lookup table; seq alone orders events and is never reused.
+  struct HeapKey {
     Time at;
     std::uint64_t seq;
-    friend auto operator<=>(const Key&, const Key&) = default;
+    std::uint32_t slot;
   };
-  struct Entry {
+  struct Slot {
     Callback callback;
-    std::string label;
+    const std::string* label = nullptr;  // interned; nullptr when empty
+    std::uint64_t seq = 0;               // 0: free
+    Time at = 0;
   };
+  static constexpr int kSlotBits = 24;
+  static bool later(const HeapKey& a, const HeapKey& b) { return a.at != b.at ? a.at > b.at : a.seq > b.seq; }
+  const Slot* live_slot(EventId id) const;
+  void drop_stale() const;  // pops tombstones off the top of the heap
+  const std::string* intern(std::string_view label);
 
   Time now_ = 0;
   std::uint64_t next_seq_ = 1;
   std::uint64_t events_run_ = 0;
   bool stop_requested_ = false;
-  // Ordered by (time, seq); seq doubles as the EventId.
-  std::map<Key, Entry> queue_;
-  std::unordered_map<std::uint64_t, Time> when_;  // EventId -> time, for cancel
+  mutable std::vector<HeapKey> heap_;  // min-heap by (at, seq), tombstones included
+  std::vector<Slot> slots_;
+  std::vector<std::uint32_t> free_slots_;
+  std::size_t live_ = 0;  // pending events (heap entries that are not tombstones)
+  std::deque<std::string> label_store_;
+  std::unordered_map<std::string_view, const std::string*> labels_;  // views into label_store_
   Random random_;
 };
 

@@ -7,6 +7,7 @@
 #include "sim/net/network.h"
 
 #include <algorithm>
+#include <array>
 #include <queue>
 #include <set>
 #include <stdexcept>
@@ -41,7 +42,7 @@ struct Network::End {
   bool alive = false;        // takes part in the connection (not reset, not finished)
   bool established = false;  // handshake done from this end's point of view
   std::uint32_t snd_nxt = 0, rcv_nxt = 0, ack_sent = 0, iss = 0;
-  std::deque<Segment> unacked;
+  std::vector<Segment> unacked;  // a handful at most: a vector allocates nothing while empty
   EventId rto_timer;
   Time rto = 0;
   Time last_arrival = 0;  // keeps this end's segments in order on the wire
@@ -63,6 +64,19 @@ struct Network::Conn {
   EventId connect_timer;
   std::string refuse_reason;
   bool port_released = false;
+  int pending_events = 0;  // engine events (ack checks, flushes) that will look this connection up
+  bool retire_queued = false;
+};
+
+// A finished connection, out of the table: enough to answer a late segment
+// exactly as the live record would have (a RST, in order behind the end's
+// earlier segments) and to answer the Socket handles the roles still hold.
+struct Network::Remains {
+  HostId host[2] = {kNoHost, kNoHost};
+  Endpoint endpoint[2];
+  Time last_arrival[2] = {0, 0};
+  bool was_reset[2] = {false, false};
+  bool fin_received[2] = {false, false};
 };
 
 struct Network::HostState {
@@ -78,18 +92,56 @@ struct Network::LinkState {
   Time busy_until[2] = {0, 0};  // per direction: 0 = a->b, 1 = b->a
 };
 
-// What must still be as it was when a segment left for it to arrive.
+// What must still be as it was when a segment left for it to arrive: the
+// epochs of its links and intermediate hosts. Inline for the routes a
+// scenario has (a few hops), so a segment in flight allocates nothing.
 struct Network::Snapshot {
-  std::vector<std::pair<LinkId, std::uint64_t>> links;
-  std::vector<std::pair<HostId, std::uint64_t>> hosts;  // intermediate hosts
+  struct Mark {
+    std::size_t index = 0;  // LinkId or HostId
+    std::uint64_t epoch = 0;
+    bool link = false;
+  };
+  static constexpr std::size_t kInline = 8;
+  std::array<Mark, kInline> inline_marks{};
+  std::size_t count = 0;
+  std::vector<Mark> more;
+  void add(Mark m) {
+    if (count < kInline) inline_marks[count] = m;
+    else more.push_back(m);
+    ++count;
+  }
+  template <class F>
+  bool all(F&& f) const {
+    for (std::size_t i = 0; i < std::min(count, kInline); ++i)
+      if (!f(inline_marks[i])) return false;
+    for (const auto& m : more)
+      if (!f(m)) return false;
+    return true;
+  }
 };
 
 // ---- Socket ---------------------------------------------------------------------
 
-HostId Socket::host() const { return valid() ? net_->end(conn_, side_).host : 0; }
-HostId Socket::peer_host() const { return valid() ? net_->end(conn_, 1 - side_).host : 0; }
-Endpoint Socket::local() const { return valid() ? net_->end(conn_, side_).endpoint : Endpoint{}; }
-Endpoint Socket::remote() const { return valid() ? net_->end(conn_, 1 - side_).endpoint : Endpoint{}; }
+HostId Socket::host() const {
+  if (!valid()) return 0;
+  if (const auto* r = net_->remains_of(conn_)) return r->host[side_];
+  return net_->end(conn_, side_).host;
+}
+HostId Socket::peer_host() const {
+  if (!valid()) return 0;
+  if (const auto* r = net_->remains_of(conn_)) return r->host[1 - side_];
+  return net_->end(conn_, 1 - side_).host;
+}
+Endpoint Socket::local() const {
+  if (!valid()) return Endpoint{};
+  if (const auto* r = net_->remains_of(conn_)) return r->endpoint[side_];
+  return net_->end(conn_, side_).endpoint;
+}
+Endpoint Socket::remote() const {
+  if (!valid()) return Endpoint{};
+  if (const auto* r = net_->remains_of(conn_)) return r->endpoint[1 - side_];
+  return net_->end(conn_, 1 - side_).endpoint;
+}
 bool Socket::send(std::string_view bytes) { return valid() && net_->socket_send(conn_, side_, bytes); }
 void Socket::close() {
   if (valid()) net_->socket_close(conn_, side_);
@@ -98,12 +150,20 @@ void Socket::reset() {
   if (valid()) net_->socket_reset(conn_, side_);
 }
 bool Socket::can_send() const {
-  if (!valid()) return false;
+  if (!valid() || net_->remains_of(conn_) != nullptr) return false;
   const auto& e = net_->end(conn_, side_);
   return e.alive && e.established && !e.fin_sent;
 }
-bool Socket::peer_closed() const { return valid() && net_->end(conn_, side_).fin_received; }
-bool Socket::is_reset() const { return valid() && net_->end(conn_, side_).was_reset; }
+bool Socket::peer_closed() const {
+  if (!valid()) return false;
+  if (const auto* r = net_->remains_of(conn_)) return r->fin_received[side_];
+  return net_->end(conn_, side_).fin_received;
+}
+bool Socket::is_reset() const {
+  if (!valid()) return false;
+  if (const auto* r = net_->remains_of(conn_)) return r->was_reset[side_];
+  return net_->end(conn_, side_).was_reset;
+}
 
 namespace {
 // Handlers set after data arrived get it in a fresh event, not inside the setter.
@@ -114,7 +174,7 @@ void schedule_flush(Engine& engine, F&& flush) {
 }  // namespace
 
 void Socket::on_data(std::function<void(std::string_view)> handler) {
-  if (!valid()) return;
+  if (!valid() || net_->remains_of(conn_) != nullptr) return;
   auto& e = net_->end(conn_, side_);
   if (!e.alive) return;
   e.on_data = std::move(handler);
@@ -122,12 +182,18 @@ void Socket::on_data(std::function<void(std::string_view)> handler) {
     Network* net = net_;
     const ConnId id = conn_;
     const int side = side_;
-    schedule_flush(net->engine(), [net, id, side] { net->deliver(*net->conns_.at(id), side, {}); });
+    ++net->conns_.at(id)->pending_events;
+    schedule_flush(net->engine(), [net, id, side] {
+      auto& c = *net->conns_.at(id);
+      --c.pending_events;
+      net->deliver(c, side, {});
+      net->maybe_retire(c);
+    });
   }
 }
 
 void Socket::on_peer_closed(std::function<void()> handler) {
-  if (!valid()) return;
+  if (!valid() || net_->remains_of(conn_) != nullptr) return;
   auto& e = net_->end(conn_, side_);
   if (!e.alive && !e.fin_received) return;
   e.on_peer_closed = std::move(handler);
@@ -135,12 +201,18 @@ void Socket::on_peer_closed(std::function<void()> handler) {
     Network* net = net_;
     const ConnId id = conn_;
     const int side = side_;
-    schedule_flush(net->engine(), [net, id, side] { net->deliver(*net->conns_.at(id), side, {}); });
+    ++net->conns_.at(id)->pending_events;
+    schedule_flush(net->engine(), [net, id, side] {
+      auto& c = *net->conns_.at(id);
+      --c.pending_events;
+      net->deliver(c, side, {});
+      net->maybe_retire(c);
+    });
   }
 }
 
 void Socket::on_reset(std::function<void(std::string_view)> handler) {
-  if (!valid()) return;
+  if (!valid() || net_->remains_of(conn_) != nullptr) return;
   auto& e = net_->end(conn_, side_);
   if (e.alive) e.on_reset = std::move(handler);
 }
@@ -166,6 +238,8 @@ HostId Network::add_host(std::string name, std::vector<Ipv4> addresses, std::str
   h.info.addresses = std::move(addresses);
   h.info.role = std::move(role);
   hosts_.push_back(std::move(h));
+  adjacency_.emplace_back();
+  topology_changed();
   return hosts_.size() - 1;
 }
 
@@ -176,7 +250,11 @@ LinkId Network::add_link(HostId a, HostId b, Time latency, std::uint64_t bandwid
   LinkState l;
   l.info = Link{a, b, latency, bandwidth_bps, true};
   links_.push_back(l);
-  return links_.size() - 1;
+  const LinkId id = links_.size() - 1;
+  adjacency_[a].push_back(id);
+  adjacency_[b].push_back(id);
+  topology_changed();
+  return id;
 }
 
 std::size_t Network::host_count() const { return hosts_.size(); }
@@ -205,12 +283,27 @@ std::optional<LinkId> Network::find_link(HostId a, HostId b) const {
   return std::nullopt;
 }
 
-std::optional<Route> Network::route(HostId from, HostId to) const {
-  if (from >= hosts_.size() || to >= hosts_.size()) return std::nullopt;
-  if (from == to) return Route{{from}, {}, 0};
+namespace {
+constexpr std::uint32_t kUnreached = UINT32_MAX;
+constexpr std::uint32_t kSource = UINT32_MAX - 1;
+}  // namespace
+
+void Network::topology_changed() {
+  for (auto& t : trees_) t.clear();
+}
+
+// Dijkstra from `from` over the links that are up, through hosts that are up
+// (see route()). Each host's links are visited in link order, and a host's
+// entry is replaced only by a strictly better (latency, hops), so every
+// route read off the tree is the one a search for that single destination
+// finds.
+const std::vector<std::uint32_t>& Network::tree(HostId from) const {
+  if (trees_.size() < hosts_.size()) trees_.resize(hosts_.size());
+  auto& via = trees_[from];
+  if (!via.empty()) return via;
+  via.assign(hosts_.size(), kUnreached);
   using Key = std::tuple<Time, std::size_t, HostId>;  // latency, hops, host
   std::vector<std::optional<Key>> best(hosts_.size());
-  std::vector<std::pair<HostId, LinkId>> previous(hosts_.size(), {kNoHost, 0});
   std::priority_queue<Key, std::vector<Key>, std::greater<>> frontier;
   best[from] = Key{0, 0, from};
   frontier.push(*best[from]);
@@ -218,31 +311,61 @@ std::optional<Route> Network::route(HostId from, HostId to) const {
     const auto [latency, hops, u] = frontier.top();
     frontier.pop();
     if (best[u] != Key{latency, hops, u}) continue;
-    if (u == to) break;
     if (u != from && !hosts_[u].info.up) continue;  // a host that is down forwards nothing
-    for (LinkId li = 0; li < links_.size(); ++li) {
+    for (const LinkId li : adjacency_[u]) {
       const auto& l = links_[li].info;
-      if (!l.up || (l.a != u && l.b != u)) continue;
+      if (!l.up) continue;
       const HostId v = l.a == u ? l.b : l.a;
       const Key candidate{latency + l.latency, hops + 1, v};
       if (!best[v] || candidate < *best[v]) {
         best[v] = candidate;
-        previous[v] = {u, li};
+        via[v] = static_cast<std::uint32_t>(li);
         frontier.push(candidate);
       }
     }
   }
-  if (!best[to]) return std::nullopt;
-  Route r;
-  r.latency = std::get<0>(*best[to]);
-  for (HostId v = to; v != from; v = previous[v].first) {
-    r.hosts.push_back(v);
-    r.links.push_back(previous[v].second);
+  via[from] = kSource;
+  return via;
+}
+
+bool Network::walk(HostId from, HostId to, std::vector<HostId>& hosts, std::vector<LinkId>& links) const {
+  hosts.clear();
+  links.clear();
+  if (from >= hosts_.size() || to >= hosts_.size()) return false;
+  const auto& via = tree(from);
+  for (HostId v = to; v != from;) {
+    const std::uint32_t li = via[v];
+    if (li == kUnreached) return false;
+    hosts.push_back(v);
+    links.push_back(li);
+    const auto& l = links_[li].info;
+    v = l.a == v ? l.b : l.a;
   }
-  r.hosts.push_back(from);
-  std::reverse(r.hosts.begin(), r.hosts.end());
-  std::reverse(r.links.begin(), r.links.end());
+  hosts.push_back(from);
+  std::reverse(hosts.begin(), hosts.end());
+  std::reverse(links.begin(), links.end());
+  return true;
+}
+
+std::optional<Route> Network::route(HostId from, HostId to) const {
+  Route r;
+  if (!walk(from, to, r.hosts, r.links)) return std::nullopt;
+  for (const LinkId li : r.links) r.latency += links_[li].info.latency;
   return r;
+}
+
+std::optional<Time> Network::route_latency(HostId from, HostId to) const {
+  if (from >= hosts_.size() || to >= hosts_.size()) return std::nullopt;
+  const auto& via = tree(from);
+  Time latency = 0;
+  for (HostId v = to; v != from;) {
+    const std::uint32_t li = via[v];
+    if (li == kUnreached) return std::nullopt;
+    const auto& l = links_[li].info;
+    latency += l.latency;
+    v = l.a == v ? l.b : l.a;
+  }
+  return latency;
 }
 
 // ---- outages --------------------------------------------------------------------------
@@ -252,6 +375,7 @@ void Network::set_host_up(HostId id, bool up, bool silent, std::string_view reas
   if (h.info.up == up && (up || h.info.silent == silent)) return;
   h.info.up = up;
   h.info.silent = !up && silent;
+  topology_changed();  // a host that is down forwards nothing: routes change
   trace_.record(up ? EventKind::kHostUp : EventKind::kHostDown, h.info.name, 0,
                 OutagePayload{h.info.name, !up && silent, std::string(reason)});
   if (up) {
@@ -285,6 +409,7 @@ void Network::set_link_up(LinkId id, bool up, std::string_view reason) {
   if (l.info.up == up) return;
   l.info.up = up;
   if (!up) ++l.epoch;
+  topology_changed();
   const std::string target = hosts_[l.info.a].info.name + "<->" + hosts_[l.info.b].info.name;
   trace_.record(up ? EventKind::kLinkUp : EventKind::kLinkDown, "", 0, OutagePayload{target, false, std::string(reason)});
   if (up) retransmit_stalled();
@@ -421,6 +546,7 @@ void Network::finish_connect(Conn& c, ConnectStatus status, std::string reason) 
   } else if (status == ConnectStatus::kConnected) {
     socket_reset(c.id, 0);  // nobody wants it any more
   }
+  maybe_retire(c);
 }
 
 std::vector<Socket> Network::sockets_of(HostId host) const {
@@ -436,10 +562,6 @@ std::vector<Socket> Network::sockets_of(HostId host) const {
 
 Network::End& Network::end(ConnId id, int side) { return conns_.at(id)->ends[side]; }
 
-const Network::End* Network::find_end(ConnId id, int side) const {
-  const auto it = conns_.find(id);
-  return it == conns_.end() ? nullptr : &it->second->ends[side];
-}
 
 void Network::send_segment(Conn& c, int side, std::uint8_t flags, std::string data) {
   End& e = c.ends[side];
@@ -460,20 +582,21 @@ void Network::send_segment(Conn& c, int side, std::uint8_t flags, std::string da
 
 // Store and forward across each link of `r`: wait for the link to be free,
 // serialise at its bandwidth, propagate. Returns the arrival time at the end.
-Time Network::carry(const Route& r, std::size_t payload_bytes, Snapshot& snap) {
+Time Network::carry(const std::vector<HostId>& hosts, const std::vector<LinkId>& links, std::size_t payload_bytes,
+                    Snapshot& snap) {
   const std::uint64_t wire_bytes = payload_bytes + 54;  // Ethernet + IPv4 + TCP headers
   Time t = engine_.now();
-  for (std::size_t i = 0; i < r.links.size(); ++i) {
-    LinkState& l = links_[r.links[i]];
-    const int dir = l.info.a == r.hosts[i] ? 0 : 1;
+  for (std::size_t i = 0; i < links.size(); ++i) {
+    LinkState& l = links_[links[i]];
+    const int dir = l.info.a == hosts[i] ? 0 : 1;
     const Time start = std::max(t, l.busy_until[dir]);
     Time tx = 0;
     if (l.info.bandwidth_bps > 0)
       tx = static_cast<Time>((wire_bytes * 8 * 1'000'000 + l.info.bandwidth_bps - 1) / l.info.bandwidth_bps);
     l.busy_until[dir] = start + tx;
     t = start + tx + l.info.latency;
-    snap.links.emplace_back(r.links[i], l.epoch);
-    if (i > 0) snap.hosts.emplace_back(r.hosts[i], hosts_[r.hosts[i]].epoch);
+    snap.add({links[i], l.epoch, true});
+    if (i > 0) snap.add({hosts[i], hosts_[hosts[i]].epoch, false});
   }
   return t;
 }
@@ -482,35 +605,54 @@ std::optional<Time> Network::put_on_wire(ConnId id, int from_side, HostId from, 
                                          Endpoint dst, std::uint32_t seq, std::uint32_t ack, std::uint8_t flags,
                                          const std::string& data) {
   if (from == kNoHost || to == kNoHost) return std::nullopt;  // an address nobody has
-  const auto r = route(from, to);
-  if (!r) return std::nullopt;  // no way there now; a retransmission may find one
+  // Scratch vectors moved in and back out: no allocation per segment.
+  std::vector<HostId> path = std::move(path_hosts_);
+  std::vector<LinkId> hops = std::move(path_links_);
+  const bool found = walk(from, to, path, hops);
+  struct GiveBack {
+    Network& net;
+    std::vector<HostId>& path;
+    std::vector<LinkId>& hops;
+    ~GiveBack() {
+      net.path_hosts_ = std::move(path);
+      net.path_links_ = std::move(hops);
+    }
+  } give_back{*this, path, hops};
+  if (!found) return std::nullopt;  // no way there now; a retransmission may find one
+  Time route_latency = 0;
+  for (const LinkId li : hops) route_latency += links_[li].info.latency;
   Snapshot snap;
-  End& sender = conns_.at(id)->ends[from_side];
   // TCP delivers in order: never overtake an earlier segment of this end.
-  const Time arrival = std::max(carry(*r, data.size(), snap), sender.last_arrival);
-  sender.last_arrival = arrival;
+  Conn* live = live_conn(id);
+  Time& last_arrival = live != nullptr ? live->ends[from_side].last_arrival : retired_.at(id).last_arrival[from_side];
+  const Time arrival = std::max(carry(path, hops, data.size(), snap), last_arrival);
+  last_arrival = arrival;
 
-  PacketPayload p;
-  p.from = hosts_[from].info.name;
-  p.to = hosts_[to].info.name;
-  p.src_addr = src.address.str();
-  p.src_port = src.port;
-  p.dst_addr = dst.address.str();
-  p.dst_port = dst.port;
-  p.tcp_seq = seq;
-  p.tcp_ack = ack;
-  p.flags = TcpFlags{flags};
-  p.data = Bytes{data};
-  for (HostId h : r->hosts) p.path.push_back(hosts_[h].info.name);
-  p.arrive = arrival;
-  trace_.record(EventKind::kPacket, p.from, id, std::move(p));
+  if (trace_.wants(EventKind::kPacket)) {
+    PacketPayload p;
+    p.from = hosts_[from].info.name;
+    p.to = hosts_[to].info.name;
+    p.src_addr = src.address.str();
+    p.src_port = src.port;
+    p.dst_addr = dst.address.str();
+    p.dst_port = dst.port;
+    p.tcp_seq = seq;
+    p.tcp_ack = ack;
+    p.flags = TcpFlags{flags};
+    p.data = Bytes{data};
+    for (HostId h : path) p.path.push_back(hosts_[h].info.name);
+    p.arrive = arrival;
+    trace_.record(EventKind::kPacket, p.from, id, std::move(p));
+  } else {
+    trace_.count(EventKind::kPacket);
+  }
   engine_.schedule_at(
       arrival,
-      [this, id, to_side = 1 - from_side, seq, ack, flags, data, snap] {
-        arrive(id, to_side, seq, ack, flags, data, snap);
+      [this, id, to_side = 1 - from_side, from, to, src, dst, seq, ack, flags, data, snap] {
+        arrive(id, to_side, from, to, src, dst, seq, ack, flags, data, snap);
       },
       "segment arrives");
-  return arrival + r->latency;
+  return arrival + route_latency;
 }
 
 void Network::transmit(Conn& c, int side, const Segment& seg) {
@@ -534,17 +676,23 @@ void Network::emit_raw(ConnId id, HostId from, HostId to, Endpoint src, Endpoint
 }
 
 bool Network::snapshot_valid(const Snapshot& s) const {
-  for (const auto& [l, epoch] : s.links)
-    if (!links_[l].info.up || links_[l].epoch != epoch) return false;
-  for (const auto& [h, epoch] : s.hosts)
-    if (!hosts_[h].info.up || hosts_[h].epoch != epoch) return false;
-  return true;
+  return s.all([this](const Snapshot::Mark& m) {
+    return m.link ? links_[m.index].info.up && links_[m.index].epoch == m.epoch
+                  : hosts_[m.index].info.up && hosts_[m.index].epoch == m.epoch;
+  });
 }
 
-void Network::arrive(ConnId id, int to_side, std::uint32_t seq, std::uint32_t ack, std::uint8_t flags,
-                     const std::string& data, const Snapshot& snapshot) {
+void Network::arrive(ConnId id, int to_side, HostId from, HostId to, Endpoint src, Endpoint dst, std::uint32_t seq,
+                     std::uint32_t ack, std::uint8_t flags, const std::string& data, const Snapshot& snapshot) {
+  retire_finished();  // here, at the top of an engine event, nobody holds a Conn&
   if (!snapshot_valid(snapshot)) return;  // lost on the way
-  Conn& c = *conns_.at(id);
+  Conn* live = live_conn(id);
+  if (live == nullptr) {
+    const std::uint32_t length =
+        static_cast<std::uint32_t>(data.size()) + ((flags & kSyn) ? 1 : 0) + ((flags & kFin) ? 1 : 0);
+    return arrive_after_end(id, to_side, from, to, src, dst, seq, ack, flags, length);
+  }
+  Conn& c = *live;
   End& e = c.ends[to_side];
   End& peer = c.ends[1 - to_side];
   const HostState& h = hosts_[e.host];
@@ -634,6 +782,79 @@ void Network::arrive(ConnId id, int to_side, std::uint32_t seq, std::uint32_t ac
   maybe_finished(c);
 }
 
+// A segment for a retired connection: both ends are closed or reset, so it
+// is answered as arrive() answers a segment for a dead end (RFC 9293
+// §3.10.7.1), from the addresses the segment carries.
+void Network::arrive_after_end(ConnId id, int to_side, HostId from, HostId to, Endpoint src, Endpoint dst,
+                               std::uint32_t seq, std::uint32_t ack, std::uint8_t flags, std::uint32_t length) {
+  const HostState& h = hosts_[to];
+  auto answer_rst = [&] {
+    if (flags & kRst) return;
+    if (flags & kAck)
+      emit_raw(id, to, from, dst, src, ack, 0, kRst, 1 - to_side);
+    else
+      emit_raw(id, to, from, dst, src, 0, seq + length, kRst | kAck, 1 - to_side);
+  };
+  if (!h.info.up) {
+    if (!h.info.silent) answer_rst();
+    return;
+  }
+  if ((flags & kSyn) && !(flags & kAck)) return;  // the attempt is long over
+  if (flags & kRst) return;
+  answer_rst();
+}
+
+Network::Conn* Network::live_conn(ConnId id) {
+  const auto it = conns_.find(id);
+  return it == conns_.end() ? nullptr : it->second.get();
+}
+
+const Network::Remains* Network::remains_of(ConnId id) const {
+  const auto it = retired_.find(id);
+  return it == retired_.end() ? nullptr : &it->second;
+}
+
+namespace {
+// Over for good: nothing left to say, hear, report or time.
+template <class Conn>
+bool retirable(const Conn& c) {
+  if (c.connecting || c.on_connect || c.pending_events > 0) return false;
+  for (const auto& e : c.ends) {
+    if (e.alive || e.rto_timer || !e.inbox.empty()) return false;
+    if (e.fin_received && !e.peer_close_reported) return false;
+    if (e.on_data || e.on_peer_closed || e.on_reset) return false;
+  }
+  return true;
+}
+}  // namespace
+
+void Network::maybe_retire(Conn& c) {
+  if (c.retire_queued || !retirable(c)) return;
+  c.retire_queued = true;
+  to_retire_.push_back(c.id);
+}
+
+void Network::retire_finished() {
+  for (const ConnId id : to_retire_) {
+    const auto it = conns_.find(id);
+    if (it == conns_.end()) continue;
+    Conn& c = *it->second;
+    c.retire_queued = false;
+    if (!retirable(c)) continue;
+    Remains r;
+    for (int side = 0; side < 2; ++side) {
+      r.host[side] = c.ends[side].host;
+      r.endpoint[side] = c.ends[side].endpoint;
+      r.last_arrival[side] = c.ends[side].last_arrival;
+      r.was_reset[side] = c.ends[side].was_reset;
+      r.fin_received[side] = c.ends[side].fin_received;
+    }
+    retired_.emplace(id, r);
+    conns_.erase(it);
+  }
+  to_retire_.clear();
+}
+
 void Network::on_syn(Conn& c, std::uint32_t seq, const Snapshot&) {
   End& s = c.ends[1];
   if (s.alive) {  // a retransmitted SYN: resend our SYN-ACK
@@ -665,7 +886,7 @@ void Network::on_ack(Conn& c, int side, std::uint32_t ack) {
     const Segment& front = e.unacked.front();
     if (!seq_leq(front.seq + front.length(), ack)) break;
     if (front.flags & kFin) e.fin_acked = true;
-    e.unacked.pop_front();
+    e.unacked.erase(e.unacked.begin());
     progress = true;
   }
   if (!progress) return;
@@ -693,26 +914,29 @@ void Network::deliver(Conn& c, int side, std::string_view data) {
 }
 
 void Network::schedule_ack_check(ConnId id, int side) {
-  End& e = end(id, side);
+  Conn& conn = *conns_.at(id);
+  End& e = conn.ends[side];
   if (e.ack_check_pending) return;
   e.ack_check_pending = true;
+  ++conn.pending_events;
   // After the application had its say in this same instant: if it answered,
   // its data carried the ACK and no pure ACK is needed (delayed ACK, RFC 1122 §4.2.3.2).
   engine_.schedule_in(
       0,
       [this, id, side] {
         Conn& c = *conns_.at(id);
+        --c.pending_events;
         End& en = c.ends[side];
         en.ack_check_pending = false;
         const bool forced = en.ack_forced;
         en.ack_forced = false;
-        if (!en.alive && !(en.fin_received && en.fin_acked)) return;
-        if (forced || en.ack_sent != en.rcv_nxt) {
+        if ((en.alive || (en.fin_received && en.fin_acked)) && (forced || en.ack_sent != en.rcv_nxt)) {
           Segment ack_only;
           ack_only.seq = en.snd_nxt;
           ack_only.flags = kAck;
           transmit(c, side, ack_only);
         }
+        maybe_retire(c);
       },
       "delayed ack");
 }
@@ -802,11 +1026,13 @@ void Network::maybe_finished(Conn& c) {
     c.port_released = true;
     hosts_[c.ends[0].host].used_ports.erase(c.ends[0].endpoint.port);
   }
+  maybe_retire(c);
 }
 
 // ---- socket calls ----------------------------------------------------------------------------
 
 bool Network::socket_send(ConnId id, int side, std::string_view bytes) {
+  if (remains_of(id) != nullptr) return false;
   Conn& c = *conns_.at(id);
   End& e = c.ends[side];
   if (!e.alive || !e.established || e.fin_sent) return false;
@@ -822,6 +1048,7 @@ bool Network::socket_send(ConnId id, int side, std::string_view bytes) {
 }
 
 void Network::socket_close(ConnId id, int side) {
+  if (remains_of(id) != nullptr) return;
   Conn& c = *conns_.at(id);
   End& e = c.ends[side];
   if (!e.alive || e.fin_sent || !e.established) return;
@@ -831,6 +1058,7 @@ void Network::socket_close(ConnId id, int side) {
 }
 
 void Network::socket_reset(ConnId id, int side) {
+  if (remains_of(id) != nullptr) return;
   Conn& c = *conns_.at(id);
   End& e = c.ends[side];
   if (!e.alive) return;
@@ -841,6 +1069,7 @@ void Network::socket_reset(ConnId id, int side) {
 }
 
 void Network::record_conn(EventKind kind, const Conn& c, int side, std::string reason) {
+  if (!trace_.wants(kind)) return trace_.count(kind);
   const End& e = c.ends[side];
   const End& peer = c.ends[1 - side];
   ConnPayload p;

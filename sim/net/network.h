@@ -39,6 +39,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace mailsim::sim {
@@ -166,6 +167,8 @@ class Network {
   // that are up (ties: fewer hops, then lower host ids). The end hosts may be
   // down. nullopt when no path exists.
   std::optional<Route> route(HostId from, HostId to) const;
+  // The one-way latency of route(from, to), without building it.
+  std::optional<Time> route_latency(HostId from, HostId to) const;
 
   // ---- outages (take effect now; use the engine to schedule them) -------------
   // Down: every connection of the host is reset (see the model above);
@@ -209,18 +212,32 @@ class Network {
   struct HostState;
   struct LinkState;
   struct Snapshot;
+  struct Remains;
 
   End& end(ConnId id, int side);
-  const End* find_end(ConnId id, int side) const;
+  Conn* live_conn(ConnId id);
+  // What is left of a connection: its live record or, once retired, its remains.
+  const Remains* remains_of(ConnId id) const;
+  // The shortest-path tree from `from` (Dijkstra, computed on first use):
+  // for every host, the link it is reached by (kUnreached: no path).
+  const std::vector<std::uint32_t>& tree(HostId from) const;
+  // The route from -> to into `hosts` and `links` (see Route); false: none.
+  bool walk(HostId from, HostId to, std::vector<HostId>& hosts, std::vector<LinkId>& links) const;
+  void topology_changed();
+  void retire_finished();
+  void maybe_retire(Conn& c);
   void send_segment(Conn& c, int side, std::uint8_t flags, std::string data);
   void transmit(Conn& c, int side, const Segment& seg);
-  Time carry(const Route& r, std::size_t payload_bytes, Snapshot& snap);
+  Time carry(const std::vector<HostId>& hosts, const std::vector<LinkId>& links, std::size_t payload_bytes,
+             Snapshot& snap);
   std::optional<Time> put_on_wire(ConnId id, int from_side, HostId from, HostId to, Endpoint src, Endpoint dst,
                                   std::uint32_t seq, std::uint32_t ack, std::uint8_t flags, const std::string& data);
   void emit_raw(ConnId id, HostId from, HostId to, Endpoint src, Endpoint dst, std::uint32_t seq, std::uint32_t ack,
                 std::uint8_t flags, int to_side);
-  void arrive(ConnId id, int to_side, std::uint32_t seq, std::uint32_t ack, std::uint8_t flags,
-              const std::string& data, const Snapshot& snapshot);
+  void arrive(ConnId id, int to_side, HostId from, HostId to, Endpoint src, Endpoint dst, std::uint32_t seq,
+              std::uint32_t ack, std::uint8_t flags, const std::string& data, const Snapshot& snapshot);
+  void arrive_after_end(ConnId id, int to_side, HostId from, HostId to, Endpoint src, Endpoint dst,
+                        std::uint32_t seq, std::uint32_t ack, std::uint8_t flags, std::uint32_t length);
   void on_syn(Conn& c, std::uint32_t seq, const Snapshot& snapshot);
   void on_ack(Conn& c, int side, std::uint32_t ack);
   void deliver(Conn& c, int side, std::string_view data);
@@ -248,8 +265,22 @@ class Network {
   std::vector<LinkState> links_;
   std::map<std::pair<HostId, std::uint16_t>, AcceptHandler> listeners_;
   std::map<std::pair<HostId, std::uint16_t>, bool> blocked_;
+  // Connections still in play, in id order (outages walk them in that order).
   std::map<ConnId, std::unique_ptr<Conn>> conns_;
+  // Finished connections leave the table for a small record (see Remains):
+  // late segments still draw the RST they always drew, and Socket handles
+  // the roles still hold keep answering.
+  std::unordered_map<ConnId, Remains> retired_;
+  std::vector<ConnId> to_retire_;
   ConnId next_conn_ = 1;
+  // links of each host, in link order (Dijkstra visits them in that order)
+  std::vector<std::vector<LinkId>> adjacency_;
+  // Shortest-path trees by source, computed on first use (a few bytes per
+  // host each); forgotten whenever a host or link goes up or down, or the
+  // topology grows.
+  mutable std::vector<std::vector<std::uint32_t>> trees_;
+  std::vector<HostId> path_hosts_;  // scratch for put_on_wire
+  std::vector<LinkId> path_links_;
 };
 
 // True when the packet's route crosses the link between hosts a and b (in

@@ -249,10 +249,13 @@ class MailServer::Delivery final : public mta::LocalDelivery {
   void deliver(const std::string& recipient, const std::string& message,
                std::function<void(mta::LocalDeliveryResult)> done) override {
     PendingDelivery p;
-    p.message_id = mta::header_value(message, "Message-ID");
-    p.subject = message::decode_words(mta::header_value(message, "Subject"));
-    p.received = mta::count_received(message);
-    p.mailbox = inner_.mailbox_for(mta::local_part_of(recipient), mta::domain_of(recipient));
+    const Trace& trace = server_.ctx_.trace;
+    if (trace.wants(EventKind::kDelivery) || trace.wants(EventKind::kMailbox)) {  // else a lean trace: only counted
+      p.message_id = mta::header_value(message, "Message-ID");
+      p.subject = message::decode_words(mta::header_value(message, "Subject"));
+      p.received = mta::count_received(message);
+      p.mailbox = inner_.mailbox_for(mta::local_part_of(recipient), mta::domain_of(recipient));
+    }
     const std::string key = lower(recipient);
     inner_.deliver(recipient, message, [this, key, p = std::move(p), done = std::move(done)](mta::LocalDeliveryResult r) {
       if (r.kind == mta::LocalDeliveryResult::Kind::delivered) server_.pending_deliveries_[key] = p;
@@ -396,6 +399,7 @@ std::uint16_t MailServer::service_port(FetchProtocol p) const {
 
 void MailServer::record_mailbox(const std::string& mailbox, std::string action, std::string message_id,
                                 std::string device, ConnId conn) {
+  if (!ctx_.trace.wants(EventKind::kMailbox)) return ctx_.trace.count(EventKind::kMailbox);
   ctx_.trace.record(EventKind::kMailbox, spec_.name, conn,
                     MailboxPayload{address_of(mailbox), std::move(action), std::move(message_id), std::move(device),
                                    mailbox_count(mailbox)});
@@ -411,8 +415,17 @@ bool MailServer::check_password(const std::string& user, const std::string& pass
 void MailServer::on_mta_event(const mta::MtaEvent& e) {
   namespace ev = mta::event;
   const std::string& host = spec_.name;
+  Trace& trace = ctx_.trace;
+  // Events that only become notes: in a lean trace they are counted, not written.
+  if (!trace.wants(EventKind::kNote) &&
+      (std::holds_alternative<ev::RouteChosen>(e.what) || std::holds_alternative<ev::DeliveryAttempt>(e.what) ||
+       std::holds_alternative<ev::ConnectionReused>(e.what) || std::holds_alternative<ev::DsnGenerated>(e.what) ||
+       std::holds_alternative<ev::BounceDropped>(e.what) || std::holds_alternative<ev::LoopDetected>(e.what) ||
+       std::holds_alternative<ev::RelayDenied>(e.what) || std::holds_alternative<ev::RecipientRejected>(e.what)))
+    return trace.count(EventKind::kNote);
   auto queue = [&](EventKind kind, const std::string& id, std::string state, std::vector<std::string> rcpts,
                    std::string reason, Time retry_at = 0, int attempt = -1) {
+    if (!trace.wants(kind)) return trace.count(kind);
     QueuePayload q;
     q.queue_id = id;
     q.state = std::move(state);
@@ -431,6 +444,7 @@ void MailServer::on_mta_event(const mta::MtaEvent& e) {
   std::visit(
       Overloaded{
           [&](const ev::Received& r) {
+            if (!trace.wants(EventKind::kQueue)) return trace.count(EventKind::kQueue);
             QueuePayload q;
             q.queue_id = r.id;
             q.state = "queued";
@@ -441,6 +455,7 @@ void MailServer::on_mta_event(const mta::MtaEvent& e) {
           },
           [&](const ev::StateChanged& s) {
             if (s.to != mta::QueueState::active) return;  // deferred and the end are told by their own events
+            if (!trace.wants(EventKind::kQueue)) return trace.count(EventKind::kQueue);
             std::vector<std::string> pending;
             if (const auto* entry = mta_ ? mta_->find(s.id) : nullptr)
               for (const auto& r : entry->recipients)
@@ -471,6 +486,10 @@ void MailServer::on_mta_event(const mta::MtaEvent& e) {
             const PendingDelivery p = it->second;
             pending_deliveries_.erase(it);
             queue(EventKind::kQueue, d.id, "delivered", {d.recipient}, "into the " + d.where);
+            if (!trace.wants(EventKind::kDelivery)) {
+              trace.count(EventKind::kDelivery);
+              return record_mailbox(p.mailbox, "stored", p.message_id, "");
+            }
             MessagePayload m;
             m.queue_id = d.id;
             m.message_id = p.message_id;
@@ -485,6 +504,7 @@ void MailServer::on_mta_event(const mta::MtaEvent& e) {
             queue(EventKind::kQueue, b.id, "bounced", {b.recipient}, b.status + " " + b.diagnostic);
             const std::string sender = sender_of(b.id);
             if (sender.empty()) return;  // a failed bounce is not bounced again (RFC 3464 §2)
+            if (!trace.wants(EventKind::kBounce)) return trace.count(EventKind::kBounce);
             MessagePayload m;
             m.queue_id = b.id;
             m.sender = sender;

@@ -61,7 +61,7 @@ void ConnTracer::on_channel(const ChannelEvent& e) {
   switch (e.kind) {
     case K::kSessionOut:
     case K::kSessionIn:
-      if (record_data_ && !e.data.empty())
+      if (record_data_ && !e.data.empty() && trace_.wants(EventKind::kData))
         trace_.record(EventKind::kData, host_, conn_,
                       DataPayload{e.kind == K::kSessionOut ? "out" : "in", protocol_, Bytes{std::string(e.data)}, tls_});
       break;
@@ -111,8 +111,19 @@ void ConnTracer::auth_decided(const std::string& user, bool ok) {
 
 // ---- SMTP ------------------------------------------------------------------------
 
+bool ConnTracer::quiet() const {
+  return !trace_.wants(EventKind::kCommand) && !trace_.wants(EventKind::kReply) &&
+         !trace_.wants(EventKind::kAuth) && !trace_.wants(EventKind::kNote);
+}
+
 void ConnTracer::on_smtp(const smtp::ClientEvent& event) {
   namespace ev = smtp::client_events;
+  if (quiet()) {  // a lean trace: count the lines, build no text
+    if (std::holds_alternative<ev::CommandSent>(event)) trace_.count(EventKind::kCommand);
+    if (std::holds_alternative<ev::Greeting>(event) || std::holds_alternative<ev::ReplyReceived>(event))
+      trace_.count(EventKind::kReply);
+    return;
+  }
   std::visit(
       [&](const auto& e) {
         using E = std::decay_t<decltype(e)>;
@@ -137,6 +148,12 @@ void ConnTracer::on_smtp(const smtp::ClientEvent& event) {
 
 void ConnTracer::on_smtp(const smtp::ServerEvent& event) {
   namespace ev = smtp::server_events;
+  if (quiet()) {
+    if (const auto* c = std::get_if<ev::StateChanged>(&event)) in_sasl_ = c->to == smtp::ServerState::kAuth;
+    if (std::holds_alternative<ev::CommandReceived>(event)) trace_.count(EventKind::kCommand);
+    if (std::holds_alternative<ev::ReplySent>(event)) trace_.count(EventKind::kReply);
+    return;
+  }
   std::visit(
       [&](const auto& e) {
         using E = std::decay_t<decltype(e)>;

@@ -55,6 +55,7 @@ class ConnTracer {
   void reply(int code, std::string status, std::string text);
   void auth(std::string mechanism, std::string user, bool ok);
   std::string side() const { return client_ ? "client" : "server"; }
+  bool quiet() const;  // nobody reads command, reply, auth or note events
 
   Trace& trace_;
   std::string host_;

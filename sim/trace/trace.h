@@ -4,6 +4,8 @@
 #include "sim/engine/engine.h"
 #include "sim/trace/event.h"
 
+#include <array>
+#include <bitset>
 #include <deque>
 #include <functional>
 #include <string>
@@ -18,8 +20,26 @@ class Trace {
   explicit Trace(const Engine* engine = nullptr) : engine_(engine) {}
 
   // Appends an event at the current virtual time. The returned reference
-  // stays valid for the trace's lifetime (storage is a deque).
+  // stays valid for the trace's lifetime (storage is a deque). In a lean
+  // trace (below) an event of a kind that is not kept is only counted; the
+  // reference is then to a scratch event, valid until the next record().
   const TraceEvent& record(EventKind kind, std::string host, ConnId conn, Payload payload);
+
+  // ---- lean traces (the benchmark) -----------------------------------------
+  // By default every kind is kept: the library scenarios, the view and the
+  // exports need the full story. keep_only() keeps just the kinds given;
+  // the others are counted (count()) and handed to listeners, never stored.
+  void keep_only(std::initializer_list<EventKind> kinds);
+  void keep_all() { kept_.set(); }
+  bool keeps(EventKind kind) const { return kept_.test(static_cast<std::size_t>(kind)); }
+  // Whether an event of `kind` would be seen by anyone (kept or listened to).
+  // Producers ask first and skip building a payload nobody reads; they then
+  // call count(kind) instead of record().
+  bool wants(EventKind kind) const { return keeps(kind) || !listeners_.empty(); }
+  void count(EventKind kind) { ++counts_[static_cast<std::size_t>(kind)]; }
+  // Events of `kind` recorded or counted so far (kept or not).
+  std::uint64_t count_of(EventKind kind) const { return counts_[static_cast<std::size_t>(kind)]; }
+  std::uint64_t total_count() const;
   // Appends a complete event (a loaded one): keeps its time, renumbers seq.
   // Throws std::invalid_argument when the payload type does not fit the kind.
   const TraceEvent& append(TraceEvent event);
@@ -40,6 +60,9 @@ class Trace {
 
  private:
   const Engine* engine_;
+  std::bitset<kEventKindCount> kept_ = std::bitset<kEventKindCount>().set();
+  std::array<std::uint64_t, kEventKindCount> counts_{};
+  TraceEvent scratch_;  // the last event not kept (lean traces)
   std::deque<TraceEvent> events_;
   std::vector<Listener> listeners_;
 };

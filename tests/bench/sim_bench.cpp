@@ -1,23 +1,40 @@
-// Simulator benchmark (issue 6): a generated network of mail servers around
-// one core router delivers messages, each over a full SMTP dialogue between
-// real/mta instances (real/smtp client and server sessions, the MTA queue,
-// DNS MX lookups), while 10% of the servers are down for a while and their
-// senders defer and retry. Prints simulated events/s, messages/s, peak
-// memory and wall time per simulated day. Not part of ctest; run
+// Simulator benchmark (issue 6): a generated network of 1,000 mail hosts —
+// 900 sending MTAs and 100 receiving domains' MX servers, plus a DNS server,
+// behind 10 regional routers and one core router — delivers messages, each
+// over a full SMTP dialogue between real/mta instances (real/smtp client and
+// server sessions, the MTA queue, DNS MX and A lookups over the network,
+// TCP-like segments), while 10% of the MX servers are down for a while and
+// their senders defer and retry with backoff. Not part of ctest; run
 // tests/bench/sim_bench.sh to see it beside smtp-source -> smtp-sink.
 //
-//   sim_bench [--servers N] [--messages M] [--down-fraction F] [--tls] [--seed S]
+//   sim_bench [--senders N] [--receivers N] [--messages M] [--body BYTES]
+//             [--down-fraction F] [--burst SECONDS] [--tls] [--full-trace] [--seed S]
+//
+// The messages arrive as a burst (every sender's users post their letters
+// within the first --burst seconds, default 2), so nearly all of them sit
+// in queues at once: that is what the memory figure is about.
+//
+// Memory per queued message = (peak RSS - RSS before the first message) /
+// (peak number of messages in all MTA queues at once). The numerator also
+// holds everything else the run accumulates (delivered letters in the
+// mailboxes, the trace counters, connection records), so it is an upper
+// bound on what one queued message costs.
+//
+// The trace is lean (events are counted, not stored: Trace::keep_only) unless
+// --full-trace; the library scenarios and the view always keep the full one.
 #include "sim/roles/mail_server.h"
 #include "sim/roles/roles.h"
 #include "sim/world/world.h"
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
+#include <fstream>
 #include <string>
+#include <unistd.h>
 
 using namespace mailsim;
 using namespace mailsim::sim;
@@ -30,53 +47,104 @@ long peak_rss_kb() {
   return u.ru_maxrss;
 }
 
-std::string server_name(int i) {
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "mx%04d.d%04d.example", i, i);
+double cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+long current_rss_kb() {
+  std::ifstream statm("/proc/self/statm");
+  long pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+std::string sender_domain(int i) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "s%03d.example", i);
   return buf;
 }
-std::string domain(int i) {
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "d%04d.example", i);
+std::string receiver_domain(int i) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "d%03d.example", i);
   return buf;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  int servers = 100;
-  int messages = 10000;
+  int senders = 900;
+  int receivers = 100;
+  int messages = 100000;
+  int body_bytes = 512;
   double down_fraction = 0.10;
+  double burst_seconds = 2.0;
   bool tls = false;
+  bool full_trace = false;
   std::uint64_t seed = 1;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
-    if (a == "--servers") servers = std::atoi(next().c_str());
+    if (a == "--senders") senders = std::atoi(next().c_str());
+    else if (a == "--receivers") receivers = std::atoi(next().c_str());
     else if (a == "--messages") messages = std::atoi(next().c_str());
+    else if (a == "--body") body_bytes = std::atoi(next().c_str());
     else if (a == "--down-fraction") down_fraction = std::atof(next().c_str());
+    else if (a == "--burst") burst_seconds = std::atof(next().c_str());
     else if (a == "--tls") tls = true;
+    else if (a == "--full-trace") full_trace = true;
     else if (a == "--seed") seed = std::strtoull(next().c_str(), nullptr, 10);
     else {
-      std::fprintf(stderr, "usage: %s [--servers N] [--messages M] [--down-fraction F] [--tls] [--seed S]\n", argv[0]);
+      std::fprintf(stderr,
+                   "usage: %s [--senders N] [--receivers N] [--messages M] [--body BYTES] [--down-fraction F]\n"
+                   "          [--burst SECONDS] [--tls] [--full-trace] [--seed S]\n",
+                   argv[0]);
       return 2;
     }
   }
+  if (senders < 1 || receivers < 1 || messages < 1 || body_bytes < 0 || burst_seconds < 0) {
+    std::fprintf(stderr, "sim_bench: counts must be positive\n");
+    return 2;
+  }
 
-  // The network: every server on one core router, 5-40 ms away.
+  // ---- the network ----------------------------------------------------------
+  constexpr int kRegions = 10;
   Scenario s;
   s.title = "benchmark";
   s.seed = seed;
   Random rnd(seed);
+  auto add_link = [&](const std::string& a, const std::string& b, Time latency) {
+    LinkSpec l;
+    l.a = a;
+    l.b = b;
+    l.latency = latency;
+    s.links.push_back(l);
+  };
   HostSpec core;
   core.name = "core";
   core.role = HostRole::kRouter;
   s.hosts.push_back(core);
-  for (int i = 0; i < servers; ++i) {
+  for (int r = 0; r < kRegions; ++r) {
+    HostSpec router;
+    router.name = "r" + std::to_string(r);
+    router.role = HostRole::kRouter;
+    s.hosts.push_back(router);
+    add_link("core", router.name, rnd.between(2, 10) * kMillisecond);
+  }
+  HostSpec dns;
+  dns.name = "dns";
+  dns.role = HostRole::kDns;
+  s.hosts.push_back(dns);
+  add_link("core", "dns", 1 * kMillisecond);
+  s.dns.server = "dns";
+
+  auto mail_host = [&](const std::string& domain, int index) {
     HostSpec h;
-    h.name = server_name(i);
+    h.name = "mail." + domain;
     h.role = HostRole::kMta;
-    h.local_domains = {domain(i)};
+    h.local_domains = {domain};
     h.users = {UserAccount{"user", "secret"}};
     h.mx.tls = tls ? Toggle::kOptional : Toggle::kOff;
     h.relay.outbound_tls = tls ? Toggle::kOptional : Toggle::kOff;
@@ -85,69 +153,141 @@ int main(int argc, char** argv) {
     h.pop3 = ServiceSettings{false, 110, Toggle::kOff};
     h.imap = ServiceSettings{false, 143, Toggle::kOff};
     s.hosts.push_back(h);
-    LinkSpec l;
-    l.a = "core";
-    l.b = h.name;
-    l.latency = rnd.between(5, 40) * kMillisecond;
-    s.links.push_back(l);
+    add_link("r" + std::to_string(index % kRegions), h.name, rnd.between(1, 20) * kMillisecond);
     DnsNameSpec d;
-    d.name = domain(i);
+    d.name = domain;
     d.mx = {MxSpec{10, h.name}};
     s.dns.names.push_back(d);
-  }
-  // 10% of the servers are down for an hour somewhere in the first six hours.
-  const int down = static_cast<int>(servers * down_fraction);
+  };
+  for (int i = 0; i < senders; ++i) mail_host(sender_domain(i), i);
+  for (int i = 0; i < receivers; ++i) mail_host(receiver_domain(i), i);
+  std::sort(s.dns.names.begin(), s.dns.names.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+
+  // 10% of the MX servers are down from the start for 30 to 120 minutes:
+  // their letters wait in the senders' queues and are retried with backoff.
+  const int down = static_cast<int>(receivers * down_fraction);
+  std::vector<int> order(static_cast<std::size_t>(receivers));
+  for (int i = 0; i < receivers; ++i) order[static_cast<std::size_t>(i)] = i;
+  for (int i = receivers - 1; i > 0; --i)
+    std::swap(order[static_cast<std::size_t>(i)], order[rnd.below(static_cast<std::uint64_t>(i + 1))]);
   for (int k = 0; k < down; ++k) {
-    const std::string name = server_name(static_cast<int>(rnd.below(static_cast<std::uint64_t>(servers))));
-    const Time at = rnd.between(0, 6 * 3600) * kSecond;
-    s.timeline.push_back(TimelineItem{at, HostAction{name, false, false}, "", "", ""});
-    s.timeline.push_back(TimelineItem{at + kHour, HostAction{name, true, false}, "", "", ""});
+    const std::string name = "mail." + receiver_domain(order[static_cast<std::size_t>(k)]);
+    const Time until = rnd.between(30, 120) * kMinute;
+    s.timeline.push_back(TimelineItem{0, HostAction{name, false, false}, "", "", ""});
+    s.timeline.push_back(TimelineItem{until, HostAction{name, true, false}, "", "", ""});
   }
   std::stable_sort(s.timeline.begin(), s.timeline.end(), [](const auto& a, const auto& b) { return a.at < b.at; });
 
   const auto t0 = std::chrono::steady_clock::now();
+  const double cpu0 = cpu_seconds();
   World world(s);
+  if (!full_trace) world.trace().keep_only({});
   roles::RoleOptions ro;
-  ro.record_data = false;
+  ro.record_data = full_trace;
   roles::Roles cast(world, ro);
+  std::vector<roles::MailServer*> sending, receiving;
+  for (int i = 0; i < senders; ++i) sending.push_back(cast.server("mail." + sender_domain(i)));
+  for (int i = 0; i < receivers; ++i) receiving.push_back(cast.server("mail." + receiver_domain(i)));
+  const long baseline_kb = std::max(peak_rss_kb(), current_rss_kb());
+  const auto t_built = std::chrono::steady_clock::now();
 
-  // Messages enter the queues of their senders' servers (as if just
-  // submitted), spread over the first six hours.
-  std::string body(900, 'x');
+  // Letters enter their senders' queues as if just submitted by a local user.
+  const std::string body = [&] {
+    std::string b;
+    while (static_cast<int>(b.size()) < body_bytes) b += "The quick brown fox jumps over the lazy dog. 0123456789\r\n";
+    b.resize(static_cast<std::size_t>(body_bytes));
+    if (body_bytes >= 2) b.replace(b.size() - 2, 2, "\r\n");
+    return b;
+  }();
+  const Time burst = static_cast<Time>(burst_seconds * 1e6);
   for (int m = 0; m < messages; ++m) {
-    const int from = static_cast<int>(rnd.below(static_cast<std::uint64_t>(servers)));
-    int to = static_cast<int>(rnd.below(static_cast<std::uint64_t>(servers)));
-    if (to == from) to = (to + 1) % servers;
-    const Time at = rnd.between(0, 6 * 3600 * 1000) * kMillisecond;
-    world.engine().schedule_at(at, [&cast, from, to, m, &body] {
-      auto* srv = cast.server(server_name(from));
+    const int from = static_cast<int>(rnd.below(static_cast<std::uint64_t>(senders)));
+    const int to = static_cast<int>(rnd.below(static_cast<std::uint64_t>(receivers)));
+    const Time at = burst > 0 ? static_cast<Time>(rnd.below(static_cast<std::uint64_t>(burst))) : 0;
+    world.engine().schedule_at(at, [&sending, &body, from, to, m] {
       mta::ClientInfo client;
       client.address = "127.0.0.1";
-      client.helo = "bench";
-      const std::string sender = "user@" + domain(from);
-      const std::string rcpt = "user@" + domain(to);
+      client.helo = "localhost";
+      const std::string sender = "user@" + sender_domain(from);
+      const std::string rcpt = "user@" + receiver_domain(to);
       std::string msg = "From: " + sender + "\r\nTo: " + rcpt + "\r\nSubject: bench " + std::to_string(m) +
-                        "\r\nMessage-ID: <" + std::to_string(m) + "@bench>\r\n\r\n" + body + "\r\n";
-      srv->mta().receive(client, sender, {rcpt}, std::move(msg), [](mta::Reply) {});
+                        "\r\nMessage-ID: <" + std::to_string(m) + "@bench.example>\r\n\r\n" + body;
+      sending[static_cast<std::size_t>(from)]->mta().receive(client, sender, {rcpt}, std::move(msg),
+                                                             [](mta::Reply) {});
     });
   }
+
+  // Count the queues now and then (a sampling event in the run; cheap: one
+  // size() per server). Every 50 ms during the burst, then every 10 s.
+  std::size_t peak_queued = 0;
+  Time peak_at = 0;
+  long rss_at_peak_kb = 0;
+  std::function<void()> sample = [&] {
+    std::size_t q = 0;
+    for (auto* srv : sending) q += srv->mta().queued();
+    for (auto* srv : receiving) q += srv->mta().queued();
+    if (q > peak_queued) {
+      peak_queued = q;
+      peak_at = world.engine().now();
+      rss_at_peak_kb = current_rss_kb();
+    }
+    const Time step = world.engine().now() < burst + 10 * kSecond ? 50 * kMillisecond : 10 * kSecond;
+    if (q > 0 || world.engine().now() < burst) world.engine().schedule_in(step, sample);
+  };
+  world.engine().schedule_at(0, sample);
+
   const RunResult r = world.run();
   const auto t1 = std::chrono::steady_clock::now();
-  const double wall = std::chrono::duration<double>(t1 - t0).count();
+  const double wall = std::chrono::duration<double>(t1 - t_built).count();
+  const double cpu = cpu_seconds() - cpu0;
+  const double build_wall = std::chrono::duration<double>(t_built - t0).count();
 
-  std::size_t delivered = world.trace().of_kind(EventKind::kDelivery).size();
-  std::size_t deferred = 0, bounced = world.trace().of_kind(EventKind::kBounce).size();
-  for (const auto* e : world.trace().of_kind(EventKind::kQueue)) deferred += e->as<QueuePayload>()->state == "deferred";
+  const Trace& trace = world.trace();
+  const std::uint64_t delivered = trace.count_of(EventKind::kDelivery);
+  const std::uint64_t bounced = trace.count_of(EventKind::kBounce);
+  const std::uint64_t retries = trace.count_of(EventKind::kRetry);
+  std::uint64_t stored = 0;
+  for (auto* srv : receiving) stored += static_cast<std::uint64_t>(srv->mailbox_count("user"));
   const double sim_days = static_cast<double>(world.engine().now()) / static_cast<double>(kDay);
-  std::printf("simulator: %d servers, %d messages (%s), %d servers down for an hour\n", servers, messages,
-              tls ? "STARTTLS" : "plain SMTP", down);
-  std::printf("  delivered %zu, deferrals %zu, bounced %zu, simulated time %.2f h, trace %zu events\n", delivered,
-              deferred, bounced, static_cast<double>(world.engine().now()) / static_cast<double>(kHour),
-              world.trace().size());
-  std::printf("  wall %.2f s: %.0f simulated events/s, %.0f messages/s (full SMTP dialogue each)\n", wall,
-              static_cast<double>(r.events) / wall, static_cast<double>(delivered) / wall);
+  const long peak_kb = peak_rss_kb();
+  const double per_queued = peak_queued > 0 ? static_cast<double>(peak_kb - baseline_kb) * 1024.0 /
+                                                  static_cast<double>(peak_queued)
+                                            : 0.0;
+
+  std::printf("simulator: %d hosts (%d sending MTAs, %d MX servers, DNS, %d routers), %zu links\n",
+              static_cast<int>(s.hosts.size()), senders, receivers, kRegions + 1, s.links.size());
+  const std::size_t header_bytes =
+      std::string("From: user@s000.example\r\nTo: user@d000.example\r\nSubject: bench 50000\r\n"
+                  "Message-ID: <50000@bench.example>\r\n\r\n").size();
+  std::printf("  %d messages of about %zu bytes (body %d B + %zu B headers, then a Received: line; %s)\n", messages,
+              body.size() + header_bytes, body_bytes, header_bytes, tls ? "STARTTLS" : "plain SMTP");
+  std::printf("  %d MX servers down from the start for 30-120 minutes\n", down);
+  std::printf("  delivered %llu (in mailboxes %llu), bounced %llu, retries scheduled %llu, simulated time %.2f h\n",
+              static_cast<unsigned long long>(delivered), static_cast<unsigned long long>(stored),
+              static_cast<unsigned long long>(bounced), static_cast<unsigned long long>(retries),
+              static_cast<double>(world.engine().now()) / static_cast<double>(kHour));
+  std::printf("  trace: %s, %llu events (%llu packets, %llu SMTP commands, %llu replies)\n",
+              full_trace ? "full" : "lean (counted, not stored)",
+              static_cast<unsigned long long>(trace.total_count()),
+              static_cast<unsigned long long>(trace.count_of(EventKind::kPacket)),
+              static_cast<unsigned long long>(trace.count_of(EventKind::kCommand)),
+              static_cast<unsigned long long>(trace.count_of(EventKind::kReply)));
+  std::printf("  building the world: %.2f s wall\n", build_wall);
+  std::printf("  run: wall %.2f s, CPU %.2f s; %llu simulated events\n", wall, cpu,
+              static_cast<unsigned long long>(r.events));
+  std::printf("  %.0f simulated events/s wall (%.0f per CPU second)\n", static_cast<double>(r.events) / wall,
+              static_cast<double>(r.events) / cpu);
+  std::printf("  %.0f messages/s wall (%.0f per CPU second), a full SMTP dialogue each\n",
+              static_cast<double>(delivered) / wall, static_cast<double>(delivered) / cpu);
   std::printf("  wall time per simulated day: %.2f s\n", sim_days > 0 ? wall / sim_days : 0.0);
-  std::printf("  peak memory %.1f MB (%.2f KB per message, trace included)\n", peak_rss_kb() / 1024.0,
-              static_cast<double>(peak_rss_kb()) / messages);
-  return delivered == static_cast<std::size_t>(messages) ? 0 : 1;
+  std::printf("  peak RSS %.1f MB, baseline before the first message %.1f MB\n", peak_kb / 1024.0,
+              baseline_kb / 1024.0);
+  std::printf("  peak queued %zu messages at %.2f s simulated (RSS then %.1f MB)\n", peak_queued,
+              static_cast<double>(peak_at) / 1e6, rss_at_peak_kb / 1024.0);
+  std::printf("  memory per queued message: %.0f bytes  [(peak RSS - baseline) / peak queued]\n", per_queued);
+  // One line for the script.
+  std::printf("RESULT msgs_per_s=%.1f msgs_per_cpu_s=%.1f bytes_per_queued=%.0f delivered=%llu messages=%d\n",
+              static_cast<double>(delivered) / wall, static_cast<double>(delivered) / cpu, per_queued,
+              static_cast<unsigned long long>(delivered), messages);
+  return delivered == static_cast<std::uint64_t>(messages) ? 0 : 1;
 }

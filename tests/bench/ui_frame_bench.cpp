@@ -9,6 +9,7 @@
 #include <imgui.h>
 
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -89,6 +90,38 @@ std::vector<TraceEvent> big_trace(const World& w) {
   return out;
 }
 
+// What the software rasteriser has to shade: the area of every triangle
+// (clipped to its command's clip rectangle by its bounding box, an upper
+// bound), per window, in megapixels. llvmpipe's cost is mostly this.
+void print_shaded_area() {
+  const ImDrawData* d = ImGui::GetDrawData();
+  double total = 0;
+  for (int n = 0; n < d->CmdListsCount; ++n) {
+    const ImDrawList* dl = d->CmdLists[n];
+    double area = 0;
+    for (const ImDrawCmd& cmd : dl->CmdBuffer) {
+      if (cmd.UserCallback != nullptr) continue;
+      const ImVec4 r = cmd.ClipRect;
+      for (unsigned k = 0; k + 2 < cmd.ElemCount; k += 3) {
+        const ImDrawVert* v[3];
+        for (int j = 0; j < 3; ++j) v[j] = &dl->VtxBuffer[static_cast<int>(cmd.VtxOffset + dl->IdxBuffer[static_cast<int>(cmd.IdxOffset + k) + j])];
+        const double a = std::abs((v[1]->pos.x - v[0]->pos.x) * (v[2]->pos.y - v[0]->pos.y) -
+                                  (v[2]->pos.x - v[0]->pos.x) * (v[1]->pos.y - v[0]->pos.y)) / 2;
+        const float x0 = std::max(r.x, std::min({v[0]->pos.x, v[1]->pos.x, v[2]->pos.x}));
+        const float x1 = std::min(r.z, std::max({v[0]->pos.x, v[1]->pos.x, v[2]->pos.x}));
+        const float y0 = std::max(r.y, std::min({v[0]->pos.y, v[1]->pos.y, v[2]->pos.y}));
+        const float y1 = std::min(r.w, std::max({v[0]->pos.y, v[1]->pos.y, v[2]->pos.y}));
+        if (x1 > x0 && y1 > y0) area += std::min(a, static_cast<double>((x1 - x0) * (y1 - y0)));
+      }
+    }
+    total += area;
+    std::printf("  shaded by %-28s %6.3f Mpx in %d draw calls, %d vertices\n", dl->_OwnerName ? dl->_OwnerName : "?",
+                area / 1e6, dl->CmdBuffer.Size, dl->VtxBuffer.Size);
+  }
+  std::printf("shaded area per frame: %.3f Mpx (the frame is %.3f Mpx)\n", total / 1e6,
+              static_cast<double>(d->DisplaySize.x * d->DisplaySize.y) / 1e6);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -139,6 +172,7 @@ int main(int argc, char** argv) {
   std::printf("hosts %zu, letters in flight %zu, frames %d at %dx%d\n", app.index().world().hosts.size(), in_flight, frames,
               app.width(), app.height());
   std::printf("vertices per frame: %d, indices %d\n", ImGui::GetDrawData()->TotalVtxCount, ImGui::GetDrawData()->TotalIdxCount);
+  print_shaded_area();
   std::printf("frame time: median %.2f ms, p99 %.2f ms, max %.2f ms (target p99 < 16 ms)\n", median, p99, ms.back());
   std::printf("CPU time per frame, all threads: %.2f ms (load average matters: see uptime)\n", cpu_ms);
   if (argc > 2) {

@@ -21,6 +21,7 @@
 
 using namespace mailsim::ui;
 namespace fs = std::filesystem;
+using mailsim::sim::kMinute;
 
 namespace {
 
@@ -77,6 +78,43 @@ const FrameReport::HostSpot& spot(const char* name) {
   throw std::logic_error("unreachable");
 }
 
+ImVec4 widget(const std::string& name) {
+  const auto& w = app().report().widgets;
+  const auto it = w.find(name);
+  if (it == w.end()) FAIL("no control named " << name << " in the last frame");
+  return it->second;
+}
+
+// A click as a person makes it: move there, press, release (three frames).
+void click(const std::string& name) {
+  app().render(0);  // the controls' places in the current frame
+  const ImVec4 r = widget(name);
+  const float x = (r.x + r.z) / 2, y = (r.y + r.w) / 2;
+  for (const bool down : {false, true, false}) {
+    app().set_pointer(App::Pointer{x, y, down});
+    app().render(0);
+  }
+  app().render(0);  // a popup that opened settles its size
+}
+
+void let_go_of_the_mouse() {
+  // Away from every control, then the real (absent) mouse again.
+  app().set_pointer(App::Pointer{-100, -100, false});
+  app().render(0);
+  app().set_pointer(std::nullopt);
+}
+
+// Pixels within `tol` of a colour inside a rectangle (min x, min y, max x, max y).
+int count_in(const Image& img, const ImVec4& r, int red, int green, int blue, int tol) {
+  int n = 0;
+  for (int y = std::max(0, static_cast<int>(r.y)); y < std::min(img.h, static_cast<int>(r.w)); ++y)
+    for (int x = std::max(0, static_cast<int>(r.x)); x < std::min(img.w, static_cast<int>(r.z)); ++x) {
+      const unsigned char* p = img.at(x, y);
+      if (std::abs(p[0] - red) <= tol && std::abs(p[1] - green) <= tol && std::abs(p[2] - blue) <= tol) ++n;
+    }
+  return n;
+}
+
 // The closed sign's red and the map's ground colour (ui/view/draw.h).
 constexpr int kRed[] = {205, 30, 30};
 constexpr int kGround[] = {233, 238, 224};
@@ -114,9 +152,11 @@ TEST_CASE("the closed sign and the retry clock show during the outage, and go af
   const auto alpha = spot("mail.alpha.example");
   CHECK(beta.closed);
   CHECK(count_near(during, beta.x, beta.y, 40, kRed[0], kRed[1], kRed[2]) > 300);
-  // The retry clock's orange rim next to Alice's office.
+  // The retry clock's orange rim, on the tray left of Alice's office.
   CHECK(alpha.retry_clock);
-  CHECK(count_near(during, alpha.x + 46, alpha.y - 34, 22, 230, 140, 0, 20) > 30);
+  REQUIRE(alpha.clock_r > 0);
+  CHECK(alpha.clock_x < alpha.x);
+  CHECK(count_near(during, alpha.clock_x, alpha.clock_y, static_cast<int>(alpha.clock_r) + 4, 230, 140, 0, 20) > 30);
   const Image after = show(cursor_end(x));
   CHECK_FALSE(spot("mx.beta.example").closed);
   CHECK(count_near(after, beta.x, beta.y, 40, kRed[0], kRed[1], kRed[2]) < 20);
@@ -309,4 +349,122 @@ TEST_CASE("a moment can be named in every way the screenshot command accepts", "
   CHECK_FALSE(parse_moment(x, "bounced"));
   CHECK_FALSE(parse_moment(x, "nonsense"));
   CHECK_FALSE(parse_moment(x, "999999"));
+}
+
+TEST_CASE("scenario 05 at its second deferral: a retry clock on the tray counts down, the queue shows the next try",
+          "[ui][view][retry]") {
+  app().state().toggles = {};
+  REQUIRE(app().open(std::string(MAILSIM_SOURCE_DIR) + "/scenarios/05-retry-backoff.json"));
+  app().state().lang = Lang::kEn;
+  const auto& x = app().index();
+  const auto at = parse_moment(x, "deferred:2");
+  REQUIRE(at);
+  // The model: the letter waits at Alice's office, its next try about 10 minutes away.
+  const Scene scene = build_scene(x, *at);
+  const QueueEntryState* entry = nullptr;
+  for (const auto& q : scene.queue)
+    if (q.host == "mail.alpha.example" && q.state == "deferred") entry = &q;
+  REQUIRE(entry);
+  CHECK(entry->next_retry > at->t + 9 * kMinute);
+  CHECK(entry->next_retry < at->t + 11 * kMinute);
+
+  app().show_tab(Tab::kQueue);
+  const Image img = show(*at);
+  const auto alpha = spot("mail.alpha.example");
+  CHECK(alpha.tray == 1);
+  CHECK(alpha.retry_clock);
+  REQUIRE(alpha.clock_r > 0);
+  // Beside the tray, left of the building, the wait just begun: nearly all still to go.
+  CHECK(alpha.clock_x < alpha.x);
+  CHECK(alpha.clock_left > 0.95f);
+  const int r = static_cast<int>(alpha.clock_r);
+  CHECK(count_near(img, alpha.clock_x, alpha.clock_y, r + 4, 230, 140, 0, 20) > 30);    // the orange rim
+  const int full = count_near(img, alpha.clock_x, alpha.clock_y, r, 255, 190, 90, 10);   // the wait to go
+  CHECK(full > r * r);
+  // "Next try" in the queue panel: the clock time and "in 10 min ..." in orange.
+  const ImVec4 cell = widget("next-try:mail.alpha.example:" + entry->queue_id);
+  CHECK(cell.z > cell.x);
+  CHECK(count_in(img, cell, 230, 140, 0, 30) > 20);
+
+  // Five minutes later the clock has counted half of the wait down.
+  const Image later = show(cursor_at_time(x, at->t + 5 * kMinute));
+  const auto alpha_later = spot("mail.alpha.example");
+  CHECK(alpha_later.retry_clock);
+  CHECK(alpha_later.clock_left > 0.4f);
+  CHECK(alpha_later.clock_left < 0.6f);
+  const int half = count_near(later, alpha_later.clock_x, alpha_later.clock_y, r, 255, 190, 90, 10);
+  CHECK(half < full * 3 / 4);
+  CHECK(half > full / 4);
+  // Delivered at the end: no clock, no tray.
+  show(cursor_end(x));
+  CHECK_FALSE(spot("mail.alpha.example").retry_clock);
+  CHECK(spot("mail.alpha.example").tray == 0);
+}
+
+TEST_CASE("clicking STARTTLS on in the window re-runs the scenario: Eve's postcards become ciphertext",
+          "[ui][view][toggles]") {
+  app().state().toggles = {};
+  REQUIRE(app().open(std::string(MAILSIM_SOURCE_DIR) + "/scenarios/09-starttls-eavesdropper.json"));
+  app().state().lang = Lang::kEn;
+  auto captures = [] {
+    std::size_t readable = 0, sealed = 0;
+    bool door_code = false;
+    for (std::size_t i : app().index().captures()) {
+      const auto* cap = app().index().events()[i].as<mailsim::sim::CapturePayload>();
+      (cap->encrypted ? sealed : readable) += 1;
+      if (!cap->encrypted && cap->data.value.find("4711") != std::string::npos) door_code = true;
+    }
+    return std::make_tuple(readable, sealed, door_code);
+  };
+  const auto [readable_before, sealed_before, code_before] = captures();
+  CHECK(readable_before > 5);
+  CHECK(sealed_before == 0);
+  CHECK(code_before);
+  app().show_tab(Tab::kEavesdropper);
+  const Image before = show(cursor_end(app().index()));
+  const ImVec4 panel = widget("side-bottom");
+  constexpr int kOchre[] = {150, 110, 0};   // ciphertext lines (side_panels.cpp)
+  const int ochre_before = count_in(before, panel, kOchre[0], kOchre[1], kOchre[2], 30);
+
+  click("what-if");
+  click("starttls");
+  click("starttls:on");
+  let_go_of_the_mouse();
+  // The toggle is set and the scenario ran again with it.
+  REQUIRE(app().state().toggles.starttls.has_value());
+  CHECK(*app().state().toggles.starttls);
+  const auto [readable_after, sealed_after, code_after] = captures();
+  CHECK(sealed_after > 5);
+  CHECK_FALSE(code_after);  // the door code no longer crosses the road readable
+  (void)readable_after;
+  // And it shows: the eavesdropper panel fills with ciphertext lines.
+  app().show_tab(Tab::kEavesdropper);
+  const Image after = show(cursor_end(app().index()));
+  const int ochre_after = count_in(after, widget("side-bottom"), kOchre[0], kOchre[1], kOchre[2], 30);
+  CHECK(ochre_after > ochre_before + 150);
+  app().state().toggles = {};
+}
+
+TEST_CASE("clicking \"recipient unknown\" in the window re-runs the scenario: a letter returns to sender",
+          "[ui][view][toggles]") {
+  app().state().toggles = {};
+  REQUIRE(app().open(std::string(MAILSIM_SOURCE_DIR) + "/scenarios/01-basic-send-pop3.json"));
+  app().state().lang = Lang::kEn;
+  CHECK(app().index().bounce_events().empty());
+  show(cursor_end(app().index()));
+  for (const auto& h : app().report().hosts) CHECK(h.bounces == 0);
+
+  click("what-if");
+  click("unknown-recipient");
+  let_go_of_the_mouse();
+  CHECK(app().state().toggles.unknown_recipient);
+  REQUIRE_FALSE(app().index().bounce_events().empty());
+  const Image img = show(cursor_end(app().index()));
+  const FrameReport::HostSpot* bouncer = nullptr;
+  for (const auto& h : app().report().hosts)
+    if (h.bounces > 0) bouncer = &h;
+  REQUIRE(bouncer);
+  // The red return-to-sender envelope beside that office (ui/view/map_panel.cpp: right of the roof).
+  CHECK(count_near(img, bouncer->x + 46, bouncer->y - 30, 18, 215, 40, 40, 12) > 60);
+  app().state().toggles = {};
 }

@@ -109,27 +109,32 @@ Scene build_scene(const TraceIndex& index, const Cursor& cursor) {
     }
   }
 
-  // Queues.
-  std::map<std::pair<std::string, std::string>, std::size_t> entry_pos;
-  for (std::size_t i : index.queue_events()) {
-    if (i >= cursor.applied) break;
-    const auto& e = events[i];
+  // Queues: each step names its entry (worked out once in the index), so
+  // replaying them is a walk over a vector, no lookups by name.
+  const auto& entries = index.queue_entries();
+  constexpr std::size_t kUnseen = static_cast<std::size_t>(-1);
+  std::vector<std::size_t> entry_pos(entries.size(), kUnseen);
+  std::vector<std::size_t> pos_entry;
+  for (const QueueStep& step : index.queue_steps()) {
+    if (step.event >= cursor.applied) break;
+    const auto& e = events[step.event];
     const auto* q = e.as<sim::QueuePayload>();
-    const auto key = std::make_pair(e.host, q->queue_id);
-    auto [it, fresh] = entry_pos.emplace(key, s.queue.size());
-    if (fresh) {
+    std::size_t& pos = entry_pos[step.entry];
+    if (pos == kUnseen) {
+      pos = s.queue.size();
+      pos_entry.push_back(step.entry);
       QueueEntryState entry;
-      entry.host = e.host;
-      entry.queue_id = q->queue_id;
-      entry.message_id = index.message_of_queue_entry(e.host, q->queue_id);
+      entry.host = entries[step.entry].host;
+      entry.queue_id = entries[step.entry].queue_id;
+      entry.message_id = entries[step.entry].message_id;
       s.queue.push_back(std::move(entry));
     }
-    auto& entry = s.queue[it->second];
-    if (!q->sender.empty()) entry.sender = q->sender;
-    if (!q->recipients.empty()) entry.recipients = q->recipients;
+    auto& entry = s.queue[pos];
+    if (!q->sender.empty() && q->sender != entry.sender) entry.sender = q->sender;
+    if (!q->recipients.empty() && q->recipients != entry.recipients) entry.recipients = q->recipients;
     if (!q->reason.empty()) entry.reason = q->reason;
     entry.attempts = std::max(entry.attempts, q->attempt);
-    entry.last_event = i;
+    entry.last_event = step.event;
     if (e.kind == EventKind::kRetry) {
       entry.next_retry = q->retry_at;
       if (!q->state.empty() && q->state != entry.state) {
@@ -137,19 +142,30 @@ Scene build_scene(const TraceIndex& index, const Cursor& cursor) {
         entry.since = e.time;
       }
     } else {
-      if (q->state != entry.state) entry.since = e.time;
-      entry.state = q->state;
-      if (q->state != "deferred") entry.next_retry = 0;
+      if (q->state != entry.state) {
+        entry.since = e.time;
+        entry.state = q->state;
+      }
+      if (q->state != "deferred")
+        entry.next_retry = 0;
+      else if (step.retry_at > 0)
+        entry.next_retry = step.retry_at;  // scheduled at the same instant (see QueueStep)
+      else if (q->retry_at > 0)
+        entry.next_retry = q->retry_at;    // a trace that tells it on the deferral itself
     }
   }
-  for (const auto& entry : s.queue) {
-    auto h = world.find(entry.host);
+  for (std::size_t k = 0; k < s.queue.size(); ++k) {
+    const auto& entry = s.queue[k];
+    const auto h = entries[pos_entry[k]].host_index;
     if (!h || !entry.waiting()) continue;
     auto& hs = s.hosts[*h];
     ++hs.tray;
     if (entry.state == "deferred") {
       ++hs.deferred;
-      if (entry.next_retry > 0 && (!hs.next_retry || entry.next_retry < *hs.next_retry)) hs.next_retry = entry.next_retry;
+      if (entry.next_retry > 0 && (!hs.next_retry || entry.next_retry < *hs.next_retry)) {
+        hs.next_retry = entry.next_retry;
+        hs.waiting_since = entry.since;
+      }
     }
   }
   for (std::size_t i : index.bounce_events()) {

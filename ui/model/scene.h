@@ -26,6 +26,7 @@ struct HostState {
   bool silent = false;                   // down and not even answering with RST
   std::vector<std::uint16_t> closed_ports;
   std::optional<Time> next_retry;        // the soonest retry of a deferred letter here
+  Time waiting_since = 0;                // when that letter was deferred (the clock's full circle)
   int tray = 0;                          // letters waiting here (queued, active, deferred)
   int deferred = 0;
   int bounces = 0;                       // return-to-sender letters written here so far

@@ -188,6 +188,7 @@ TraceIndex::TraceIndex(World world, std::vector<TraceEvent> events)
   index_transfers();
   index_flights();
   index_rest();
+  index_queue();
 }
 
 const Connection* TraceIndex::connection(ConnId id) const {
@@ -726,6 +727,31 @@ void TraceIndex::index_rest() {
   for (const auto& m : markers_)
     if (m.kind == MarkerKind::kRetried) retry_set.insert(m.event);
   retries_.assign(retry_set.begin(), retry_set.end());
+}
+
+void TraceIndex::index_queue() {
+  std::map<std::pair<std::string, std::string>, std::size_t> entry_of;
+  std::vector<std::optional<std::size_t>> last_step_of;  // per entry: its latest step so far
+  queue_steps_.reserve(queue_events_.size());
+  for (std::size_t i : queue_events_) {
+    const auto& e = events_[i];
+    const auto* q = e.as<sim::QueuePayload>();
+    auto [it, fresh] = entry_of.emplace(std::make_pair(e.host, q->queue_id), queue_entries_.size());
+    if (fresh) {
+      queue_entries_.push_back({e.host, q->queue_id, world_.find(e.host), message_of_queue_entry(e.host, q->queue_id)});
+      last_step_of.emplace_back();
+    }
+    const std::size_t entry = it->second;
+    // A retry scheduled at the very instant of a deferral belongs to it.
+    if (e.kind == EventKind::kRetry && q->retry_at > 0 && last_step_of[entry]) {
+      QueueStep& prev = queue_steps_[*last_step_of[entry]];
+      const auto& pe = events_[prev.event];
+      if (pe.kind == EventKind::kQueue && pe.time == e.time && pe.as<sim::QueuePayload>()->state == "deferred")
+        prev.retry_at = q->retry_at;
+    }
+    last_step_of[entry] = queue_steps_.size();
+    queue_steps_.push_back({i, entry, 0});
+  }
 }
 
 }  // namespace mailsim::ui

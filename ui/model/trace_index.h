@@ -108,6 +108,26 @@ struct Marker {
   std::string host;
 };
 
+// One letter in one office's queue (a queue id at a host), as the queue
+// events tell it; `message_id` when a delivery or transfer says which letter.
+struct QueueEntryKey {
+  std::string host, queue_id;
+  std::optional<std::size_t> host_index;  // in World::hosts
+  std::string message_id;
+};
+
+// One queue or retry event, worked out once so the scene need not look
+// anything up per frame.
+struct QueueStep {
+  std::size_t event = 0;  // the queue or retry event
+  std::size_t entry = 0;  // index into TraceIndex::queue_entries()
+  // A "deferred" queue event: when the retry the MTA scheduled at the same
+  // instant is due (the retry event that follows it), 0 when none follows.
+  // The deferral and its schedule are one decision recorded as two events;
+  // a cursor between them must still show when the next try is.
+  Time retry_at = 0;
+};
+
 // A DNS query and, once it came, its answer.
 struct DnsLookup {
   std::size_t query_event = 0;
@@ -139,6 +159,8 @@ class TraceIndex {
   const std::vector<DnsLookup>& dns_lookups() const { return dns_; }   // by query event
   const std::vector<std::size_t>& captures() const { return captures_; }  // capture events
   const std::vector<std::size_t>& queue_events() const { return queue_events_; }  // queue + retry
+  const std::vector<QueueStep>& queue_steps() const { return queue_steps_; }         // one per queue_events()
+  const std::vector<QueueEntryKey>& queue_entries() const { return queue_entries_; } // by first appearance
   const std::vector<std::size_t>& mailbox_events() const { return mailbox_events_; }
   const std::vector<std::size_t>& outage_events() const { return outage_events_; }
   const std::vector<std::size_t>& bounce_events() const { return bounce_events_; }
@@ -163,6 +185,7 @@ class TraceIndex {
   void index_transfers();
   void index_flights();
   void index_rest();
+  void index_queue();
 
   World world_;
   std::vector<TraceEvent> events_;
@@ -176,6 +199,8 @@ class TraceIndex {
   Time longest_flight_ = 0;
   std::vector<Marker> markers_;
   std::vector<DnsLookup> dns_;
+  std::vector<QueueStep> queue_steps_;
+  std::vector<QueueEntryKey> queue_entries_;
   std::vector<std::size_t> captures_, queue_events_, mailbox_events_, outage_events_, bounce_events_, notes_;
   std::vector<std::size_t> steps_, hops_, retries_;
   std::map<std::size_t, std::string> leaked_;

@@ -364,6 +364,7 @@ void App::draw_toolbar(Ctx& c) {
   if (ImGui::Button(c.tr(S::kOpenFile))) open_popup_ = true;
   ImGui::SameLine(0, 14 * s);
   if (ImGui::Button(c.tr(S::kWhatIf))) ImGui::OpenPopup("whatif");
+  report_.widget("what-if");
   draw_what_if(c);
   if (state_.toggles.any()) {
     ImGui::SameLine();
@@ -440,15 +441,26 @@ void App::draw_what_if(Ctx& c) {
     ImGui::TextDisabled("%s", c.lang() == Lang::kJa ? "記録済みのトレースは再実行できません" : "A recorded trace cannot be re-run");
   ImGui::BeginDisabled(!can_rerun);
   Toggles t = state_.toggles;
-  auto tri = [&](const char* label, std::optional<bool>& v) {
-    int choice = !v ? 0 : *v ? 1 : 2;
+  // Each switch: as the scenario says, on or off. Every choice is reported
+  // by name ("starttls", "starttls:on", ...) for tests that click them.
+  auto tri = [&](const char* label, const char* name, std::optional<bool>& v) {
+    const int choice = !v ? 0 : *v ? 1 : 2;
     const char* items[] = {c.tr(S::kAsScenario), c.tr(S::kOn), c.tr(S::kOff)};
+    static const char* const kChoiceNames[] = {":as-scenario", ":on", ":off"};
     ImGui::SetNextItemWidth(220 * c.s);
-    if (ImGui::Combo(label, &choice, items, 3)) v = choice == 0 ? std::nullopt : std::optional<bool>(choice == 1);
+    if (!ImGui::BeginCombo(label, items[choice])) {
+      report_.widget(name);
+      return;
+    }
+    for (int k = 0; k < 3; ++k) {
+      if (ImGui::Selectable(items[k], k == choice)) v = k == 0 ? std::nullopt : std::optional<bool>(k == 1);
+      report_.widget(std::string(name) + kChoiceNames[k]);
+    }
+    ImGui::EndCombo();
   };
-  tri(c.tr(S::kStartTls), t.starttls);
-  tri(c.tr(S::kAuth), t.auth);
-  tri(c.tr(S::kOpenRelay), t.open_relay);
+  tri(c.tr(S::kStartTls), "starttls", t.starttls);
+  tri(c.tr(S::kAuth), "auth", t.auth);
+  tri(c.tr(S::kOpenRelay), "open-relay", t.open_relay);
   {
     std::vector<std::string> servers = document_ ? server_names(*document_) : std::vector<std::string>{};
     ImGui::SetNextItemWidth(220 * c.s);
@@ -460,6 +472,7 @@ void App::draw_what_if(Ctx& c) {
     }
   }
   ImGui::Checkbox(c.tr(S::kUnknownRecipient), &t.unknown_recipient);
+  report_.widget("unknown-recipient");
   if (ImGui::Button(c.tr(S::kResetToggles))) t = {};
   ImGui::EndDisabled();
   if (!(t == state_.toggles)) {
@@ -577,10 +590,18 @@ void App::frame_ui(double dt) {
   dropped_.clear();
   ImGui_ImplOpenGL3_NewFrame();
   ImGui_ImplGlfw_NewFrame();
+  if (pointer_) {
+    // In place of the real mouse (set_pointer); the GLFW backend has just
+    // written the real one, ImGui reads these in NewFrame (1.86 API).
+    ImGuiIO& io = ImGui::GetIO();
+    io.MousePos = ImVec2(pointer_->x, pointer_->y);
+    io.MouseDown[0] = pointer_->down;
+  }
   ImGui::NewFrame();
   advance_playback(*index_, pace_, state_, dt);
   const Scene scene = build_scene(*index_, state_.cursor);
   Requests requests;
+  report_.widgets.clear();
   Ctx c{*index_, scene, pace_, state_, requests, fonts_, state_.zoom, &report_};
   handle_keys(c);
 
@@ -666,6 +687,10 @@ void App::frame_ui(double dt) {
   ImGui::EndChild();
   ImGui::Separator();
   ImGui::BeginChild("bottom", {0, 0}, false);
+  {
+    const ImVec2 a = ImGui::GetWindowPos(), b = ImGui::GetWindowSize();
+    report_.widgets["side-bottom"] = ImVec4(a.x, a.y, a.x + b.x, a.y + b.y);
+  }
   if (ImGui::BeginTabBar("tabs_bottom")) {
     if (ImGui::BeginTabItem(tr(S::kQueue, state_.lang), nullptr, flags_for(Tab::kQueue))) {
       queue_.draw(c);
@@ -909,9 +934,12 @@ int take_screenshot(const AppOptions& options, const ShotOptions& shot, std::ost
     j["time"] = app.state().cursor.t;
     j["applied"] = app.state().cursor.applied;
     j["map"] = {r.map_x, r.map_y, r.map_w, r.map_h};
-    for (const auto& h : r.hosts)
-      j["hosts"].push_back({{"name", h.name}, {"x", h.x}, {"y", h.y}, {"closed", h.closed}, {"retry_clock", h.retry_clock},
-                            {"tray", h.tray}});
+    for (const auto& h : r.hosts) {
+      nlohmann::json host = {{"name", h.name}, {"x", h.x}, {"y", h.y}, {"closed", h.closed},
+                             {"retry_clock", h.retry_clock}, {"tray", h.tray}};
+      if (h.clock_r > 0) host["clock"] = {{"x", h.clock_x}, {"y", h.clock_y}, {"r", h.clock_r}, {"left", h.clock_left}};
+      j["hosts"].push_back(std::move(host));
+    }
     for (const auto& l : r.letters)
       j["letters"].push_back({{"x", l.x}, {"y", l.y}, {"sealed", l.sealed}, {"conn", l.conn},
                               {"kind", static_cast<int>(l.kind)}});

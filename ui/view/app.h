@@ -55,6 +55,16 @@ class App {
   // Brings a tab to the front in the next frame.
   void show_tab(Tab tab) { force_tabs_.push_back(tab); }
 
+  // Drives the view without a person (tests, demonstrations): in the frames
+  // that follow, the pointer is at (x, y) in window pixels with the left
+  // button down or up, in place of the real mouse. nullopt gives the mouse
+  // back. A click is three frames: move there, press, release.
+  struct Pointer {
+    float x = 0, y = 0;
+    bool down = false;
+  };
+  void set_pointer(std::optional<Pointer> pointer) { pointer_ = pointer; }
+
   // Runs the interactive loop until the window is closed. Returns 0.
   int loop();
 
@@ -121,6 +131,8 @@ class App {
   TimelinePanel timeline_;
   LessonPanel lesson_;
   FrameReport report_;
+
+  std::optional<Pointer> pointer_;
 
   unsigned fbo_ = 0, rbo_ = 0;
   int fbo_w_ = 0, fbo_h_ = 0;

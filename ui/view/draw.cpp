@@ -1,7 +1,10 @@
 // The little drawings of the map (see draw.h).
 #include "ui/view/draw.h"
 
+#include <GL/gl.h>
+
 #include <cmath>
+#include <cstdint>
 
 namespace mailsim::ui::draw {
 
@@ -15,6 +18,29 @@ ImU32 dimmed(ImU32 c, bool dim) {
   return ImGui::ColorConvertFloat4ToU32(ImVec4(g, g, g, v.w));
 }
 }  // namespace
+
+void clear_rect(ImDrawList* dl, ImVec2 a, ImVec2 b, ImU32 colour) {
+  dl->PushClipRect(a, b, true);
+  dl->AddCallback(
+      [](const ImDrawList*, const ImDrawCmd* cmd) {
+        const ImDrawData* data = ImGui::GetDrawData();
+        const auto c = static_cast<ImU32>(reinterpret_cast<std::uintptr_t>(cmd->UserCallbackData));
+        const ImVec4 rgba = ImGui::ColorConvertU32ToFloat4(c);
+        GLint viewport[4] = {0, 0, 0, 0};
+        glGetIntegerv(GL_VIEWPORT, viewport);
+        const ImVec2 scale = data != nullptr ? data->FramebufferScale : ImVec2(1, 1);
+        const ImVec2 off = data != nullptr ? data->DisplayPos : ImVec2(0, 0);
+        const float x0 = (cmd->ClipRect.x - off.x) * scale.x, y0 = (cmd->ClipRect.y - off.y) * scale.y;
+        const float x1 = (cmd->ClipRect.z - off.x) * scale.x, y1 = (cmd->ClipRect.w - off.y) * scale.y;
+        // The backend has the scissor test on and sets the box per command.
+        glScissor(static_cast<GLint>(x0), static_cast<GLint>(static_cast<float>(viewport[3]) - y1),
+                  static_cast<GLsizei>(x1 - x0), static_cast<GLsizei>(y1 - y0));
+        glClearColor(rgba.x, rgba.y, rgba.z, 1);
+        glClear(GL_COLOR_BUFFER_BIT);
+      },
+      reinterpret_cast<void*>(static_cast<std::uintptr_t>(colour)));
+  dl->PopClipRect();
+}
 
 ImU32 place_colour(Place place) {
   switch (place) {

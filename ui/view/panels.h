@@ -12,6 +12,7 @@
 
 #include <imgui.h>
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,7 +35,9 @@ struct FrameReport {
     std::string name;
     float x = 0, y = 0;
     bool closed = false, retry_clock = false;
-    int tray = 0;
+    int tray = 0, bounces = 0;
+    float clock_x = 0, clock_y = 0, clock_r = 0;  // the retry clock's face (r = 0: none drawn)
+    float clock_left = 0;                          // the part of the wait still to go, 0..1
   };
   struct LetterSpot {
     float x = 0, y = 0;  // on the road (before the lane offset)
@@ -44,6 +47,13 @@ struct FrameReport {
   };
   std::vector<HostSpot> hosts;
   std::vector<LetterSpot> letters;
+  // Controls and areas by name ("what-if", "starttls", "starttls:on",
+  // "unknown-recipient", "side-bottom", ...): min x, min y, max x, max y.
+  std::map<std::string, ImVec4> widgets;
+  void widget(const std::string& name) {  // the last ImGui item
+    const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
+    widgets[name] = ImVec4(a.x, a.y, b.x, b.y);
+  }
 };
 
 // What a panel asks the App to do after the frame.

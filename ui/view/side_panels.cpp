@@ -370,6 +370,7 @@ void QueuePanel::draw(Ctx& c) {
       if (q.state == "deferred" && q.next_retry > 0) {
         ImGui::TextUnformatted(format_clock(q.next_retry).c_str());
         ImGui::TextColored(rgba(draw::col::kDeferred), "%s", format_countdown(q.next_retry - c.scene.cursor.t, c.lang()).c_str());
+        if (c.report != nullptr) c.report->widget("next-try:" + q.host + ":" + q.queue_id);
       }
       ImGui::PopTextWrapPos();
       ImGui::TableNextColumn();

@@ -119,3 +119,35 @@ TEST_CASE("open connections light up their ends", "[ui][scene]") {
   CHECK(s.hosts[host("mail.alpha.example")].busy);
   CHECK_FALSE(s.hosts[host("bob-pc")].busy);
 }
+
+SCENARIO("A deferral and the retry it schedules are one decision", "[ui][scene]") {
+  const auto& x = story();
+  // The MTA records "deferred" and then "retry scheduled" at the same
+  // instant; stepping stops between the two. The queue panel's "Next try"
+  // and the retry clock must already know when the next try is.
+  std::size_t seen = 0;
+  for (const auto& m : x.markers()) {
+    if (m.kind != MarkerKind::kDeferred) continue;
+    ++seen;
+    const Cursor at = cursor_after(x, m.event);
+    const Scene s = build_scene(x, at);
+    INFO("deferral " << seen << " at " << m.time);
+    // The retry event itself has not been applied yet...
+    const auto& retry = x.events()[m.event + 1];
+    REQUIRE(retry.kind == mailsim::sim::EventKind::kRetry);
+    CHECK(at.applied <= m.event + 1);
+    // ...yet the entry and the office know its time.
+    const Time due = retry.as<mailsim::sim::QueuePayload>()->retry_at;
+    REQUIRE(s.queue.size() == 1);
+    CHECK(s.queue[0].state == "deferred");
+    CHECK(s.queue[0].next_retry == due);
+    const auto& alpha = s.hosts[host("mail.alpha.example")];
+    REQUIRE(alpha.next_retry);
+    CHECK(*alpha.next_retry == due);
+    CHECK(alpha.waiting_since == m.time);
+    // The same as one step later, once the retry event is applied.
+    const Scene later = build_scene(x, cursor_after(x, m.event + 1));
+    CHECK(later.queue[0].next_retry == due);
+  }
+  CHECK(seen == 3);
+}

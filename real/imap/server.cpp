@@ -111,28 +111,59 @@ std::string header_fields(const mime::Header& header, const std::vector<std::str
   return out + "\r\n";
 }
 
-// The bytes BODY[section] names, or nullopt (NIL) when the part does not exist.
-std::optional<std::string> section_content(std::string_view raw, const mime::Entity& root, const FetchAtt& att) {
+// One message being fetched: the bytes, and the MIME tree parsed only if an
+// item needs it (ENVELOPE, BODYSTRUCTURE, a part, HEADER.FIELDS).
+class FetchedMessage {
+ public:
+  explicit FetchedMessage(std::string_view raw) : raw_(raw) {}
+  std::string_view raw() const { return raw_; }
+  // Where message::parse_headers ends the header: BODY[HEADER] and
+  // BODY[TEXT] need no MIME parse.
+  std::string_view header() const { return raw_.substr(0, store::header_section_size(raw_)); }
+  std::string_view body() const { return raw_.substr(store::header_section_size(raw_)); }
+  const mime::Entity& tree() {
+    if (!tree_) tree_ = mime::parse_message(raw_);
+    return *tree_;
+  }
+
+ private:
+  std::string_view raw_;
+  std::optional<mime::Entity> tree_;
+};
+
+// The bytes BODY[section] names, or nullopt (NIL) when the part does not
+// exist. A view into the message, or into `scratch` (HEADER.FIELDS).
+std::optional<std::string_view> section_content(FetchedMessage& msg, const FetchAtt& att, std::string& scratch) {
   using T = FetchAtt::Text;
+  const std::string_view raw = msg.raw();
+  if (att.part.empty()) {
+    switch (att.text) {
+      case T::kNone: return raw;
+      case T::kHeader: return msg.header();
+      case T::kText: return msg.body();
+      default: break;
+    }
+  }
+  const mime::Entity& root = msg.tree();
   const mime::Entity* target = &root;
   if (!att.part.empty()) {
     const mime::Entity* part = mime::find_part(root, att.part);
     if (!part) return std::nullopt;
-    if (att.text == T::kNone) return std::string(part->body_text(raw));
-    if (att.text == T::kMime) return std::string(part->header_text(raw));
+    if (att.text == T::kNone) return part->body_text(raw);
+    if (att.text == T::kMime) return part->header_text(raw);
     // HEADER / TEXT of a part only exist for an encapsulated message.
-    if (!part->is_message_rfc822()) return std::string();
+    if (!part->is_message_rfc822()) return std::string_view();
     target = &part->message.front();
   }
   switch (att.text) {
-    case T::kNone: return std::string(target->text(raw));
-    case T::kHeader: return std::string(target->header_text(raw));
-    case T::kText: return std::string(target->body_text(raw));
-    case T::kHeaderFields: return header_fields(target->header, att.fields, false);
-    case T::kHeaderFieldsNot: return header_fields(target->header, att.fields, true);
+    case T::kNone: return target->text(raw);
+    case T::kHeader: return target->header_text(raw);
+    case T::kText: return target->body_text(raw);
+    case T::kHeaderFields: scratch = header_fields(target->header, att.fields, false); return std::string_view(scratch);
+    case T::kHeaderFieldsNot: scratch = header_fields(target->header, att.fields, true); return std::string_view(scratch);
     case T::kMime: break;
   }
-  return std::string();
+  return std::string_view();
 }
 
 // Everything SEARCH may look at for one message, loaded on first need.
@@ -255,6 +286,22 @@ struct ServerSession::View {
   store::Uid max_uid() const { return msgs.empty() ? 0 : msgs.back().uid; }
 };
 
+// A FETCH in progress: what it asks for and how far it got. Kept between
+// calls when config_.output_chunk pauses it (see continue_output()).
+struct ServerSession::PendingFetch {
+  Command cmd;
+  std::vector<std::size_t> idx;  // message indices, in the order asked
+  std::size_t next = 0;          // the next entry of idx to answer
+  bool wants_uid = false;        // UID FETCH without UID among the items
+  bool wants_flags = false;
+  bool needs_content = false;    // some item needs the message's bytes
+  bool header_only = false;      // ... but only its header section (store::fetch_header)
+  bool sets_seen = false;        // a non-PEEK body item on a read-write mailbox
+  bool vanished = false;         // some message was expunged meanwhile
+  std::string raw;               // the current message, reused
+  std::string scratch;           // HEADER.FIELDS text
+};
+
 // ---- the command table: every command, the states it is valid in, and
 // whether EXPUNGE responses may accompany it (RFC 3501 §7.4.1: not during
 // FETCH, STORE or SEARCH, whose replies use sequence numbers) -------------------
@@ -367,7 +414,7 @@ void ServerSession::receive(std::string_view bytes) {
 void ServerSession::pump() {
   if (in_pump_) return;
   in_pump_ = true;
-  while (state_ != ServerState::kLogout && mode_ != Mode::kAuthDelay && mode_ != Mode::kTlsHandshake) {
+  while (state_ != ServerState::kLogout && mode_ != Mode::kAuthDelay && mode_ != Mode::kTlsHandshake && !fetch_) {
     CommandReader::Item item = reader_.next();
     using K = CommandReader::Kind;
     if (item.kind == K::kNone) break;
@@ -398,7 +445,8 @@ void ServerSession::pump() {
 
 void ServerSession::send_raw(std::string text) {
   emit(server_events::ResponseSent{summarize_literals(text)});
-  out_ += text;
+  if (out_.empty()) out_ = std::move(text);
+  else out_ += text;
 }
 
 void ServerSession::untagged(std::string_view text) { send_raw("* " + std::string(text) + "\r\n"); }
@@ -426,6 +474,7 @@ void ServerSession::bye(std::string_view text, std::string reason) {
 }
 
 void ServerSession::peer_closed() {
+  fetch_.reset();
   if (state_ == ServerState::kLogout) return;
   if (mode_ == Mode::kIdle) emit(server_events::IdleEnded{});
   mode_ = Mode::kCommand;
@@ -976,89 +1025,152 @@ void ServerSession::cmd_fetch(const Command& cmd) {
   using K = FetchAtt::Kind;
   auto idx = resolve(cmd, cmd.set);
   if (!idx) return;
-  View& v = *view_;
-  bool wants_uid = cmd.uid && std::none_of(cmd.fetch.begin(), cmd.fetch.end(),
-                                           [](const FetchAtt& a) { return a.kind == K::kUid; });
-  bool wants_flags = std::any_of(cmd.fetch.begin(), cmd.fetch.end(),
-                                 [](const FetchAtt& a) { return a.kind == K::kFlags; });
-  bool needs_content = std::any_of(cmd.fetch.begin(), cmd.fetch.end(), [](const FetchAtt& a) {
+  auto f = std::make_unique<PendingFetch>();
+  f->cmd = cmd;
+  f->idx = std::move(*idx);
+  f->wants_uid = cmd.uid && std::none_of(cmd.fetch.begin(), cmd.fetch.end(),
+                                         [](const FetchAtt& a) { return a.kind == K::kUid; });
+  f->wants_flags = std::any_of(cmd.fetch.begin(), cmd.fetch.end(),
+                               [](const FetchAtt& a) { return a.kind == K::kFlags; });
+  f->needs_content = std::any_of(cmd.fetch.begin(), cmd.fetch.end(), [](const FetchAtt& a) {
     return a.kind != K::kFlags && a.kind != K::kUid && a.kind != K::kInternalDate && a.kind != K::kRfc822Size;
   });
-  bool sets_seen = !v.read_only && std::any_of(cmd.fetch.begin(), cmd.fetch.end(), [](const FetchAtt& a) {
+  // HEADER, HEADER.FIELDS, RFC822.HEADER and ENVELOPE read only the header
+  // section, which the store may have at hand without reading the message.
+  f->header_only = f->needs_content && std::all_of(cmd.fetch.begin(), cmd.fetch.end(), [](const FetchAtt& a) {
+    using T = FetchAtt::Text;
+    switch (a.kind) {
+      case K::kFlags: case K::kUid: case K::kInternalDate: case K::kRfc822Size:
+      case K::kRfc822Header: case K::kEnvelope:
+        return true;
+      case K::kBodySection:
+        return a.part.empty() && (a.text == T::kHeader || a.text == T::kHeaderFields || a.text == T::kHeaderFieldsNot);
+      default:
+        return false;
+    }
+  });
+  f->sets_seen = !view_->read_only && std::any_of(cmd.fetch.begin(), cmd.fetch.end(), [](const FetchAtt& a) {
     return a.kind == K::kRfc822 || a.kind == K::kRfc822Text || (a.kind == K::kBodySection && !a.peek);
   });
-  bool vanished = false;
+  fetch_ = std::move(f);
+  run_fetch();
+}
 
-  for (std::size_t i : *idx) {
-    if (v.gone[i]) { vanished = true; continue; }
-    MessageInfo& m = v.msgs[i];
-    std::string raw;
-    std::optional<mime::Entity> tree;
-    if (needs_content) {
-      try {
-        raw = store_.fetch(user_, v.folder, m.uid);
-      } catch (const StoreError& e) {
-        if (e.code() != StoreErrc::kNoSuchMessage) throw;
-        vanished = true;
+void ServerSession::continue_output() {
+  if (!fetch_) return;
+  if (state_ == ServerState::kLogout) {
+    fetch_.reset();
+    return;
+  }
+  current_ = find_handler("FETCH");
+  run_fetch();
+  if (!fetch_) pump();  // commands that arrived meanwhile
+}
+
+void ServerSession::run_fetch() {
+  using K = FetchAtt::Kind;
+  PendingFetch& f = *fetch_;
+  const Command& cmd = f.cmd;
+  View& v = *view_;
+  try {
+    while (f.next < f.idx.size()) {
+      // Pause once a chunk is out. (The host continues only once it took the
+      // output, so every call answers at least one message.)
+      if (config_.output_chunk != 0 && out_.size() >= config_.output_chunk) return;
+      const std::size_t i = f.idx[f.next++];
+      if (v.gone[i]) {
+        f.vanished = true;
         continue;
       }
-      tree = mime::parse_message(raw);
-    }
-    bool add_flags = false;
-    if (sets_seen && !m.flags.has(SystemFlag::kSeen)) {
-      store::Flags seen;
-      seen.set(SystemFlag::kSeen);
-      auto infos = store_.store_flags(user_, v.folder, {m.uid}, store::FlagOp::kAdd, seen);
-      if (!infos.empty()) m.flags = infos.front().flags;
-      else m.flags.set(SystemFlag::kSeen);
-      emit(server_events::FlagsChanged{v.folder, m.uid, store::format_flags(m.flags)});
-      add_flags = !wants_flags;  // RFC 3501 §6.4.5: the client learns \Seen was set
-    }
-
-    std::string items;
-    std::uint64_t octets = 0;
-    auto item = [&](std::string s) {
-      if (!items.empty()) items += ' ';
-      items += s;
-    };
-    auto content = [&](const std::string& name, std::string_view bytes) {
-      octets += bytes.size();
-      item(name + " " + imap_literal(bytes));
-    };
-    if (wants_uid) item("UID " + std::to_string(m.uid));
-    for (const FetchAtt& a : cmd.fetch) {
-      switch (a.kind) {
-        case K::kFlags: item("FLAGS " + flag_list(m)); break;
-        case K::kUid: item("UID " + std::to_string(m.uid)); break;
-        case K::kInternalDate: item("INTERNALDATE \"" + format_internal_date(m.internal_date) + "\""); break;
-        case K::kRfc822Size: item("RFC822.SIZE " + std::to_string(m.size)); break;
-        case K::kRfc822: content("RFC822", raw); break;
-        case K::kRfc822Header: content("RFC822.HEADER", tree->header_text(raw)); break;
-        case K::kRfc822Text: content("RFC822.TEXT", tree->body_text(raw)); break;
-        case K::kEnvelope: item("ENVELOPE " + envelope(tree->header)); break;
-        case K::kBodyStructure: item("BODYSTRUCTURE " + body_structure(*tree, true)); break;
-        case K::kBody: item("BODY " + body_structure(*tree, false)); break;
-        case K::kBodySection: {
-          auto bytes = section_content(raw, *tree, a);
-          if (!bytes) {
-            item(section_name(a) + " NIL");
-            break;
-          }
-          std::string_view view = *bytes;
-          if (a.partial_offset) {
-            view = *a.partial_offset >= view.size() ? std::string_view() : view.substr(*a.partial_offset, a.partial_length);
-          }
-          content(section_name(a), view);
-          break;
+      MessageInfo& m = v.msgs[i];
+      if (f.needs_content) {
+        try {
+          f.raw = f.header_only ? store_.fetch_header(user_, v.folder, m.uid) : store_.fetch(user_, v.folder, m.uid);
+        } catch (const StoreError& e) {
+          if (e.code() != StoreErrc::kNoSuchMessage) throw;
+          f.vanished = true;
+          continue;
         }
       }
+      FetchedMessage msg(f.raw);
+      bool add_flags = false;
+      if (f.sets_seen && !m.flags.has(SystemFlag::kSeen)) {
+        store::Flags seen;
+        seen.set(SystemFlag::kSeen);
+        auto infos = store_.store_flags(user_, v.folder, {m.uid}, store::FlagOp::kAdd, seen);
+        if (!infos.empty()) m.flags = infos.front().flags;
+        else m.flags.set(SystemFlag::kSeen);
+        emit(server_events::FlagsChanged{v.folder, m.uid, store::format_flags(m.flags)});
+        add_flags = !f.wants_flags;  // RFC 3501 §6.4.5: the client learns \Seen was set
+      }
+
+      // The response is written in place: literals are copied once, from the
+      // message into the reply.
+      std::string resp;
+      resp.reserve(64 + (f.needs_content ? f.raw.size() : 0));
+      resp += "* ";
+      resp += std::to_string(i + 1);
+      resp += " FETCH (";
+      bool first = true;
+      std::uint64_t octets = 0;
+      auto item = [&](std::string_view s) {
+        if (!first) resp += ' ';
+        first = false;
+        resp += s;
+      };
+      auto content = [&](std::string_view name, std::string_view bytes) {
+        octets += bytes.size();
+        item(name);
+        resp += " {";
+        resp += std::to_string(bytes.size());
+        resp += "}\r\n";
+        resp += bytes;
+      };
+      if (f.wants_uid) item("UID " + std::to_string(m.uid));
+      for (const FetchAtt& a : cmd.fetch) {
+        switch (a.kind) {
+          case K::kFlags: item("FLAGS " + flag_list(m)); break;
+          case K::kUid: item("UID " + std::to_string(m.uid)); break;
+          case K::kInternalDate: item("INTERNALDATE \"" + format_internal_date(m.internal_date) + "\""); break;
+          case K::kRfc822Size: item("RFC822.SIZE " + std::to_string(m.size)); break;
+          case K::kRfc822: content("RFC822", msg.raw()); break;
+          case K::kRfc822Header: content("RFC822.HEADER", msg.header()); break;
+          case K::kRfc822Text: content("RFC822.TEXT", msg.body()); break;
+          case K::kEnvelope: item("ENVELOPE " + envelope(msg.tree().header)); break;
+          case K::kBodyStructure: item("BODYSTRUCTURE " + body_structure(msg.tree(), true)); break;
+          case K::kBody: item("BODY " + body_structure(msg.tree(), false)); break;
+          case K::kBodySection: {
+            auto bytes = section_content(msg, a, f.scratch);
+            if (!bytes) {
+              item(section_name(a) + " NIL");
+              break;
+            }
+            std::string_view view = *bytes;
+            if (a.partial_offset) {
+              view = *a.partial_offset >= view.size() ? std::string_view()
+                                                      : view.substr(*a.partial_offset, a.partial_length);
+            }
+            content(section_name(a), view);
+            break;
+          }
+        }
+      }
+      if (add_flags) item("FLAGS " + flag_list(m));
+      resp += ")\r\n";
+      send_raw(std::move(resp));
+      if (f.needs_content && octets > 0) emit(server_events::MessageFetched{v.folder, m.uid, octets});
     }
-    if (add_flags) item("FLAGS " + flag_list(m));
-    send_raw("* " + std::to_string(i + 1) + " FETCH (" + items + ")\r\n");
-    if (needs_content && octets > 0) emit(server_events::MessageFetched{v.folder, m.uid, octets});
+  } catch (const StoreError& e) {
+    const Command failed = std::move(f.cmd);
+    fetch_.reset();
+    store_failed(failed, e);
+    return;
   }
-  if (vanished) finish(cmd, "NO", "[EXPUNGEISSUED] Some of the requested messages no longer exist");
-  else finish(cmd, "OK", cmd.uid ? "UID FETCH completed" : "FETCH completed");
+  const Command done = std::move(f.cmd);
+  const bool vanished = f.vanished;
+  fetch_.reset();
+  if (vanished) finish(done, "NO", "[EXPUNGEISSUED] Some of the requested messages no longer exist");
+  else finish(done, "OK", done.uid ? "UID FETCH completed" : "FETCH completed");
 }
 
 void ServerSession::cmd_store(const Command& cmd) {

@@ -17,7 +17,10 @@
 //   - when the store's change listener reports a change for this session's
 //     user, call mailbox_changed() (on the session's strand / thread). In IDLE
 //     the session then sends EXISTS / EXPUNGE / FETCH at once; otherwise it
-//     reports changes at the next command that allows it (RFC 3501 §7.4.1).
+//     reports changes at the next command that allows it (RFC 3501 §7.4.1);
+//   - with config.output_chunk set: while output_paused(), send what
+//     take_output() gave, then call continue_output() (real/net's ImapGlue
+//     does this; the simulator leaves output_chunk at 0 and never pauses).
 //
 // Usage sketch:
 //   store::MemoryStore store; store::UserTable users{{"bob", "secret"}};
@@ -73,6 +76,13 @@ struct ServerConfig {
   // session reads no clock: the simulator passes its virtual clock, real/net
   // the system clock. Unset: 0 (1-Jan-1970), so tests stay deterministic.
   std::function<std::int64_t()> now;
+  // Streaming: once a FETCH has produced this many octets of output it
+  // pauses (output_paused()) until the host has taken the output and calls
+  // continue_output(); meanwhile no further command is read. So FETCH 1:* of
+  // a large mailbox goes out in chunks, sent while the next is built, instead
+  // of one reply the size of the mailbox. 0: never pause (the simulator and
+  // unit tests, which take the output after each receive()).
+  std::size_t output_chunk = 0;
 };
 
 // RFC 3501 §3 states.
@@ -181,6 +191,13 @@ class ServerSession : public Session {
   void resume();
   bool waiting_for_resume() const { return mode_ == Mode::kAuthDelay; }
 
+  // A FETCH paused after config.output_chunk octets: take_output(), send
+  // it, then call continue_output() for the next chunk (which may pause
+  // again, or finish the FETCH and go on with commands received meanwhile).
+  bool output_paused() const { return fetch_ != nullptr; }
+  bool has_output() const { return !out_.empty(); }
+  void continue_output();
+
   // The store reports a change for this session's user. In IDLE the session
   // re-checks its selected folder now; otherwise at the next allowed point.
   void mailbox_changed();
@@ -197,6 +214,7 @@ class ServerSession : public Session {
  private:
   enum class Mode { kCommand, kIdle, kSaslResponse, kAuthDelay, kTlsHandshake };
   struct View;        // the selected folder as this session knows it
+  struct PendingFetch;  // a FETCH that is being answered
   struct Handler;     // one row of the command table
   static const Handler* find_handler(std::string_view name);
 
@@ -250,6 +268,7 @@ class ServerSession : public Session {
   void cmd_expunge(const Command&);
   void cmd_search(const Command&);
   void cmd_fetch(const Command&);
+  void run_fetch();  // answers fetch_ until done or output_chunk is reached
   void cmd_store(const Command&);
   void cmd_copy(const Command&);
   // Maps a StoreError to a tagged NO with the RFC 5530 code that fits.
@@ -269,6 +288,7 @@ class ServerSession : public Session {
   bool in_pump_ = false;
   std::string user_;
   std::unique_ptr<View> view_;
+  std::unique_ptr<PendingFetch> fetch_;  // set while a FETCH runs or is paused
 
   unsigned auth_failures_ = 0;
   unsigned bad_in_a_row_ = 0;

@@ -68,12 +68,24 @@ std::string Pop3Glue::goodbye_line(bool timed_out) const {
 
 // ---- IMAP ----
 
+namespace {
+imap::ServerConfig streaming(imap::ServerConfig config) {
+  if (config.output_chunk == 0) config.output_chunk = ImapGlue::kOutputChunk;
+  return config;
+}
+}  // namespace
+
 ImapGlue::ImapGlue(const imap::ServerConfig& config, store::MailboxStore& store, const store::Credentials& users,
                    MailboxWatchers& watchers)
-    : session_(config, store, users), watchers_(watchers) {}
+    : session_(streaming(config), store, users), watchers_(watchers) {}
 
 void ImapGlue::pump(ConnectionHandle& conn) {
   namespace ev = imap::server_events;
+  // A paused FETCH (output_chunk): the connection calls pump() before it
+  // takes the session's output, and again once that output is written. So
+  // when the session holds no output the last chunk has been taken (and,
+  // but for a read that was already under way, written): build the next.
+  if (session_.output_paused() && !session_.has_output()) session_.continue_output();
   while (auto event = session_.next_event()) {
     if (auto* failed = std::get_if<ev::AuthFailed>(&*event)) {
       conn.after(std::chrono::milliseconds(failed->delay_ms), [this] { session_.resume(); });

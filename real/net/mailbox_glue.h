@@ -52,9 +52,14 @@ class ImapGlue final : public ProtocolGlue {
   // `store`, `users` and `watchers` must outlive the glue.
   ImapGlue(const imap::ServerConfig& config, store::MailboxStore& store, const store::Credentials& users,
            MailboxWatchers& watchers);
+  // A FETCH pauses after this much output until it is written (imap::
+  // ServerConfig::output_chunk), unless the config sets another size.
+  static constexpr std::size_t kOutputChunk = 256 * 1024;
+
   Session& session() override { return session_; }
   void pump(ConnectionHandle& conn) override;
-  bool awaiting_decision() const override { return session_.waiting_for_resume(); }
+  // Also while a FETCH is paused: no command is read before it is answered.
+  bool awaiting_decision() const override { return session_.waiting_for_resume() || session_.output_paused(); }
   std::string goodbye_line(bool timed_out) const override;
 
  private:

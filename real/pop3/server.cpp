@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 #include <utility>
 
 #include <fmt/format.h>
@@ -40,14 +41,18 @@ std::string messages(std::size_t n) { return fmt::format("{} message{}", n, n ==
 // Byte-stuffs one message (RFC 1939 §3): lines that start with "." get
 // another "."; the result ends with CRLF so the terminating ".\r\n" stands
 // on its own line.
+// One pass, a line at a time (memchr finds the line ends).
 void append_stuffed(std::string& out, std::string_view text) {
-  bool at_line_start = true;
-  for (char c : text) {
-    if (at_line_start && c == '.') out += '.';
-    out += c;
-    at_line_start = c == '\n';
+  out.reserve(out.size() + text.size() + text.size() / 64 + 2);
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    if (text[pos] == '.') out += '.';
+    const void* nl = std::memchr(text.data() + pos, '\n', text.size() - pos);
+    const std::size_t next = nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - text.data()) + 1 : text.size();
+    out.append(text.data() + pos, next - pos);
+    pos = next;
   }
-  if (!text.empty() && !at_line_start) out += "\r\n";
+  if (!text.empty() && text.back() != '\n') out += "\r\n";
 }
 
 // Headers, the blank line, and the first `n` body lines (RFC 1939 §7 TOP).
@@ -277,7 +282,8 @@ void ServerSession::send_multiline(std::string status, const std::vector<std::st
 
 void ServerSession::send_raw(std::string status, std::string wire, bool multiline) {
   events_.emplace_back(server_events::ResponseSent{std::move(status), wire.size(), multiline});
-  out_ += wire;
+  if (out_.empty()) out_ = std::move(wire);  // the usual case: one reply per command
+  else out_ += wire;
 }
 
 void ServerSession::set_state(ServerState s) {
@@ -565,7 +571,10 @@ void ServerSession::send_message(std::uint32_t number, Message& m, std::optional
   if (top_lines) bytes = top_of(bytes, *top_lines);
   std::string status = top_lines ? std::string("+OK Top of message follows")
                                  : fmt::format("+OK {} octets", m.info.size);
-  std::string wire = line(status);
+  std::string wire;
+  wire.reserve(status.size() + bytes.size() + bytes.size() / 64 + 8);
+  wire += status;
+  wire += "\r\n";
   append_stuffed(wire, bytes);
   wire += ".\r\n";
   send_raw(std::move(status), std::move(wire), true);

@@ -125,9 +125,12 @@ void MailboxStore::require_user(const std::string& user) const {
 
 void MailboxStore::require_folder(const std::string& user, const std::string& folder) const {
   require_user(user);
+  if (!do_folder_exists(user, folder)) throw StoreError(StoreErrc::kNoSuchFolder, "no such folder: " + folder);
+}
+
+bool MailboxStore::do_folder_exists(const std::string& user, const std::string& folder) const {
   auto names = do_list_folder_names(user);
-  if (std::find(names.begin(), names.end(), folder) == names.end())
-    throw StoreError(StoreErrc::kNoSuchFolder, "no such folder: " + folder);
+  return std::find(names.begin(), names.end(), folder) != names.end();
 }
 
 MailboxStore::Changes MailboxStore::changes_in(const std::string& user,
@@ -187,8 +190,7 @@ std::vector<FolderInfo> MailboxStore::list_folders(const std::string& user) cons
 bool MailboxStore::folder_exists(const std::string& user, const std::string& folder) const {
   std::lock_guard lock(mutex_);
   if (!valid_folder_name(folder) || !valid_user_name(user) || !do_user_exists(user)) return false;
-  auto names = do_list_folder_names(user);
-  return std::find(names.begin(), names.end(), canonical_name(folder)) != names.end();
+  return do_folder_exists(user, canonical_name(folder));
 }
 
 void MailboxStore::create_folder(const std::string& user, const std::string& folder_in) {
@@ -324,6 +326,31 @@ std::string MailboxStore::fetch(const std::string& user, const std::string& fold
   const std::string folder = checked_folder(folder_in);
   require_folder(user, folder);
   return do_fetch(user, folder, uid);
+}
+
+std::string MailboxStore::fetch_header(const std::string& user, const std::string& folder_in, Uid uid) const {
+  std::lock_guard lock(mutex_);
+  const std::string folder = checked_folder(folder_in);
+  require_folder(user, folder);
+  return do_fetch_header(user, folder, uid);
+}
+
+std::string MailboxStore::do_fetch_header(const std::string& user, const std::string& folder, Uid uid) const {
+  std::string m = do_fetch(user, folder, uid);
+  m.resize(header_section_size(m));
+  return m;
+}
+
+std::size_t header_section_size(std::string_view message) {
+  std::size_t pos = 0;
+  while (pos < message.size()) {
+    if (message[pos] == '\n') return pos + 1;
+    if (message[pos] == '\r' && pos + 1 < message.size() && message[pos + 1] == '\n') return pos + 2;
+    const std::size_t nl = message.find('\n', pos);
+    if (nl == std::string_view::npos) break;
+    pos = nl + 1;
+  }
+  return message.size();
 }
 
 AppendResult MailboxStore::append(const std::string& user, const std::string& folder_in, std::string_view bytes,

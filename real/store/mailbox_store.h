@@ -37,8 +37,9 @@
 // a new snapshot and diffs UIDs (new UIDs → EXISTS, vanished → EXPUNGE, flag
 // changes → FETCH). POP3 never does this: its snapshot is fixed at login for
 // the whole session (RFC 1939 §8). MaildirStore also notices changes made by
-// other programs (mutt, procmail dropping into new/) when it rescans, which
-// it does on every call that reads a folder.
+// other programs (mutt, procmail dropping into new/): every call that lists
+// a folder (snapshot, status, generation) first checks whether new/, cur/ or
+// the uidlist changed on disk and rescans if so (see maildir_store.h).
 //
 // Threads: every public call is thread-safe (one mutex per store); calls are
 // atomic with respect to each other. Calls must not be made from inside a
@@ -271,6 +272,11 @@ class MailboxStore {
   std::uint64_t generation(const std::string& user, const std::string& folder) const;
   // The message bytes (CRLF form). Throws kNoSuchMessage.
   std::string fetch(const std::string& user, const std::string& folder, Uid uid) const;
+  // Only the header section of the message: fetch() cut after
+  // header_section_size(). For IMAP items that need nothing else
+  // (BODY[HEADER], HEADER.FIELDS, ENVELOPE); MaildirStore keeps these in
+  // memory once read, as Dovecot keeps them in its index cache.
+  std::string fetch_header(const std::string& user, const std::string& folder, Uid uid) const;
 
   // Adds a message (IMAP APPEND). The message is recent in the folder.
   AppendResult append(const std::string& user, const std::string& folder, std::string_view bytes,
@@ -318,6 +324,10 @@ class MailboxStore {
   virtual std::vector<std::string> do_list_users() const = 0;
   virtual void do_ensure_user(const std::string& user) = 0;
   virtual std::vector<std::string> do_list_folder_names(const std::string& user) const = 0;  // any order
+  // Whether `folder` (valid, canonical) of an existing user exists. The
+  // default looks it up in do_list_folder_names(); a backend may answer more
+  // cheaply (MaildirStore: one stat), since every fetch() asks.
+  virtual bool do_folder_exists(const std::string& user, const std::string& folder) const;
   virtual void do_create_folder(const std::string& user, const std::string& folder) = 0;   // parents handled by caller
   virtual void do_delete_folder(const std::string& user, const std::string& folder) = 0;   // checks done by caller
   // Renames exactly one folder (children handled by the caller); `from` is not INBOX.
@@ -327,6 +337,8 @@ class MailboxStore {
   virtual FolderSnapshot do_snapshot(const std::string& user, const std::string& folder, RecentMode recent) = 0;
   virtual std::uint64_t do_generation(const std::string& user, const std::string& folder) const = 0;
   virtual std::string do_fetch(const std::string& user, const std::string& folder, Uid uid) const = 0;
+  // Default: do_fetch() cut after header_section_size().
+  virtual std::string do_fetch_header(const std::string& user, const std::string& folder, Uid uid) const;
   // `durable`: deliver() semantics (fsync before returning) rather than append.
   virtual AppendResult do_append(const std::string& user, const std::string& folder, std::string_view bytes,
                                  const Flags& flags, InternalDate internal_date, bool durable) = 0;
@@ -363,5 +375,11 @@ bool valid_user_name(std::string_view user);
 using codec::crlf_size;
 using codec::to_crlf;
 using codec::to_lf;
+
+// Octets of `message` up to and including the empty line that ends its
+// header section (RFC 5322 §2.1): where message::parse_headers and so
+// mime::Entity::body_begin put it; the whole message if there is no empty
+// line. CRLF or bare LF line ends.
+std::size_t header_section_size(std::string_view message);
 
 }  // namespace mailsim::store

@@ -12,8 +12,10 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <sstream>
 
@@ -223,14 +225,14 @@ std::vector<std::string> MaildirStore::do_list_folder_names(const std::string& u
 
 void MaildirStore::do_create_folder(const std::string& user, const std::string& folder) {
   make_maildir(folder_path(user, folder), true);
-  cache_.erase(user + '/' + folder);
+  drop_cached(user + '/' + folder);
 }
 
 void MaildirStore::do_delete_folder(const std::string& user, const std::string& folder) {
   std::error_code ec;
   fs::remove_all(folder_path(user, folder), ec);
   if (ec) throw StoreError(StoreErrc::kIo, "cannot delete folder " + folder + ": " + ec.message());
-  cache_.erase(user + '/' + folder);
+  drop_cached(user + '/' + folder);
 }
 
 void MaildirStore::do_rename_folder(const std::string& user, const std::string& from, const std::string& to) {
@@ -238,7 +240,7 @@ void MaildirStore::do_rename_folder(const std::string& user, const std::string& 
   if (::rename(a.c_str(), b.c_str()) != 0) io_error("cannot rename folder to", b);
   fsync_dir(b.parent_path());
   auto node = cache_.extract(user + '/' + from);
-  cache_.erase(user + '/' + to);
+  drop_cached(user + '/' + to);
   if (!node.empty()) {
     node.key() = user + '/' + to;
     node.mapped().generation++;
@@ -262,32 +264,122 @@ void MaildirStore::do_set_subscriptions(const std::string& user, const std::set<
 
 // ---- the uidlist and the scan ----------------------------------------------
 
-void MaildirStore::save_uidlist(const std::string& user, const std::string& folder, const FolderState& st) const {
+namespace {
+
+constexpr const char* kUidlistName = "mailsim-uidlist";
+
+std::int64_t wall_clock_ns() {
+  struct timespec ts {};
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+// Appends `text` to `out` with every LF not preceded by CR made CRLF (as
+// codec::to_crlf does), a run of bytes at a time.
+void append_crlf(std::string& out, std::string_view text) {
+  const char* const begin = text.data();
+  const char* const end = begin + text.size();
+  const char* p = begin;
+  while (p < end) {
+    const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
+    if (nl == nullptr) {
+      out.append(p, end);
+      break;
+    }
+    out.append(p, nl);
+    if (nl == begin || nl[-1] != '\r') out += '\r';
+    out += '\n';
+    p = nl + 1;
+  }
+}
+
+}  // namespace
+
+void MaildirStore::save_uidlist(const std::string& user, const std::string& folder, FolderState& st) const {
   std::string text = "mailsim-uidlist 1\nV " + std::to_string(st.uidvalidity) + " N " + std::to_string(st.uidnext) +
                      " R " + std::to_string(st.first_recent) + "\n";
   for (std::size_t i = 0; i < st.keywords.size(); ++i) text += "K " + std::to_string(i) + " " + st.keywords[i] + "\n";
-  for (const auto& [uid, e] : st.entries) text += std::to_string(uid) + " " + e.base + "\n";
-  write_file_atomic(folder_path(user, folder) / "mailsim-uidlist", text);
+  for (const auto& [uid, e] : st.entries) {
+    text += std::to_string(uid);
+    text += ' ';
+    text += e.base;
+    text += '\n';
+  }
+  const fs::path path = folder_path(user, folder) / kUidlistName;
+  write_file_atomic(path, text);
+  // Our own write is no news; another program's later write will be.
+  struct stat sb {};
+  st.uidlist = ::stat(path.c_str(), &sb) == 0
+                   ? Stamp{static_cast<std::int64_t>(sb.st_mtim.tv_sec) * 1'000'000'000 + sb.st_mtim.tv_nsec,
+                           static_cast<std::uint64_t>(sb.st_ino), static_cast<std::int64_t>(sb.st_size)}
+                   : Stamp{};
 }
 
-MaildirStore::FolderState& MaildirStore::scan(const std::string& user, const std::string& folder) const {
-  const fs::path dir = folder_path(user, folder);
-  const std::string key = user + '/' + folder;
-  bool dirty = false;  // the uidlist on disk must be rewritten
+void MaildirStore::drop_cached(const std::string& key) const {
+  auto it = cache_.find(key);
+  if (it == cache_.end()) return;
+  header_cache_used_ -= it->second.header_bytes;
+  cache_.erase(it);
+}
 
-  auto [it, fresh] = cache_.try_emplace(key);
+std::map<Uid, MaildirStore::Entry>::iterator MaildirStore::erase_entry(FolderState& st,
+                                                                       std::map<Uid, Entry>::iterator it) const {
+  st.header_bytes -= it->second.header.size();
+  header_cache_used_ -= it->second.header.size();
+  st.by_base.erase(it->second.base);
+  return st.entries.erase(it);
+}
+
+MaildirStore::FolderState& MaildirStore::cached(const std::string& user, const std::string& folder) const {
+  auto it = cache_.find(user + '/' + folder);
+  return it != cache_.end() ? it->second : scan(user, folder);
+}
+
+MaildirStore::FolderState& MaildirStore::scan(const std::string& user, const std::string& folder, bool force) const {
+  const fs::path dir = folder_path(user, folder);
+  auto stamp = [](const fs::path& p) {
+    struct stat sb {};
+    if (::stat(p.c_str(), &sb) != 0) return Stamp{};
+    return Stamp{static_cast<std::int64_t>(sb.st_mtim.tv_sec) * 1'000'000'000 + sb.st_mtim.tv_nsec,
+                 static_cast<std::uint64_t>(sb.st_ino), static_cast<std::int64_t>(sb.st_size)};
+  };
+
+  auto [it, fresh] = cache_.try_emplace(user + '/' + folder);
   FolderState& st = it->second;
-  std::map<std::string, Uid> known;  // base → uid, from the list
+  if (!fresh) {
+    if (stamp(dir / kUidlistName) != st.uidlist) {
+      // Another program rewrote the list: start from it again. The generation
+      // only moves forward, so sessions notice.
+      const std::uint64_t generation = st.generation + 1;
+      header_cache_used_ -= st.header_bytes;
+      st = FolderState{};
+      st.generation = generation;
+      fresh = true;
+    } else {
+      // Unchanged directories, last changed well before the scan that read
+      // them: the cache is what is on disk (see maildir_store.h).
+      const Stamp n = stamp(dir / "new"), c = stamp(dir / "cur");
+      auto settled = [&](const Stamp& s) { return s.mtime_ns + kSettleNs <= st.scanned_at_ns; };
+      if (!force && n == st.new_dir && c == st.cur_dir && settled(n) && settled(c)) return st;
+    }
+  }
+
+  // Stamps before reading: a change made while we read shows at the next call.
+  const std::int64_t started = wall_clock_ns();
+  const Stamp new_stamp = stamp(dir / "new"), cur_stamp = stamp(dir / "cur");
+  bool dirty = false;  // the uidlist on disk must be rewritten
+  std::unordered_map<std::string, Uid> known;  // base → uid, from the list (fresh only)
   if (fresh) {
-    std::ifstream in(dir / "mailsim-uidlist");
+    st.uidlist = stamp(dir / kUidlistName);
+    std::ifstream in(dir / kUidlistName);
     std::string line;
     if (in && std::getline(in, line) && line == "mailsim-uidlist 1" && std::getline(in, line)) {
       std::istringstream hdr(line);
       std::string v, n, r;
       hdr >> v >> st.uidvalidity >> n >> st.uidnext >> r >> st.first_recent;
       while (std::getline(in, line)) {
-        std::istringstream ls(line);
         if (line.rfind("K ", 0) == 0) {
+          std::istringstream ls(line);
           std::string k;
           std::size_t idx = 0;
           ls >> k >> idx >> k;
@@ -297,9 +389,13 @@ MaildirStore::FolderState& MaildirStore::scan(const std::string& user, const std
           }
           continue;
         }
+        // "<uid> <base>"
+        const auto sp = line.find(' ');
+        if (sp == std::string::npos || sp == 0 || sp + 1 >= line.size()) continue;
         Uid uid = 0;
-        std::string base;
-        if (ls >> uid >> base && uid > 0) known.emplace(base, uid);
+        auto [p, ec] = std::from_chars(line.data(), line.data() + sp, uid);
+        if (ec != std::errc() || p != line.data() + sp || uid == 0) continue;
+        known.emplace(line.substr(sp + 1), uid);
       }
     }
     if (st.uidvalidity == 0) {
@@ -310,102 +406,159 @@ MaildirStore::FolderState& MaildirStore::scan(const std::string& user, const std
       st.first_recent = 1;
       dirty = true;
     }
-  } else {
-    for (const auto& [uid, e] : st.entries) known.emplace(e.base, uid);
   }
 
-  // What is on disk now: base name → (file, info).
-  struct OnDisk {
-    std::string file;
-    std::optional<std::string> info;
-  };
-  std::map<std::string, OnDisk> disk;
-  for (const char* sub : {"new", "cur"}) {
-    for (auto& name : list_dir(dir / sub, false)) {
-      if (name.empty() || name[0] == '.') continue;
-      auto colon = name.find(":2,");
-      std::string base = name.substr(0, colon);
-      std::optional<std::string> info;
-      if (colon != std::string::npos) info = name.substr(colon + 3);
-      disk[base] = {std::string(sub) + "/" + name, info};
-    }
-  }
-
-  auto fill = [&](Entry& e, const OnDisk& d) {
-    e.file = d.file;
+  // Flags from the info after ":2,".
+  auto fill = [&](Entry& e, std::string file) {
     e.flags = Flags{};
     e.other.clear();
-    for (char c : d.info.value_or("")) {
-      bool system = false;
-      for (const auto& [letter, flag] : kLetters)
-        if (c == letter) {
-          e.flags.set(flag);
-          system = true;
+    const auto colon = file.find(":2,");
+    if (colon != std::string::npos) {
+      for (char c : std::string_view(file).substr(colon + 3)) {
+        bool system = false;
+        for (const auto& [letter, flag] : kLetters)
+          if (c == letter) {
+            e.flags.set(flag);
+            system = true;
+          }
+        if (system) continue;
+        if (c >= 'a' && c <= 'z') {
+          std::size_t idx = static_cast<std::size_t>(c - 'a');
+          if (idx < st.keywords.size() && !st.keywords[idx].empty()) e.flags.keywords.insert(st.keywords[idx]);
+        } else if (e.other.find(c) == std::string::npos) {
+          e.other += c;
         }
-      if (system) continue;
-      if (c >= 'a' && c <= 'z') {
-        std::size_t idx = static_cast<std::size_t>(c - 'a');
-        if (idx < st.keywords.size() && !st.keywords[idx].empty()) e.flags.keywords.insert(st.keywords[idx]);
-      } else if (e.other.find(c) == std::string::npos) {
-        e.other += c;
       }
     }
+    e.file = std::move(file);
   };
 
   bool changed = false;
-  // Vanished or renamed files.
+  const std::uint64_t pass = ++st.scans;
+  std::vector<std::pair<std::string, std::string>> unknown;  // (base, file) of files without a UID
+  for (const char* sub : {"new", "cur"}) {
+    for (auto& name : list_dir(dir / sub, false)) {
+      if (name.empty() || name[0] == '.') continue;
+      std::string base = name.substr(0, name.find(":2,"));
+      std::string file = std::string(sub) + "/" + name;
+      if (auto b = st.by_base.find(base); b != st.by_base.end()) {
+        Entry& e = st.entries.at(b->second);
+        e.seen = pass;
+        if (e.file != file) {  // renamed: flags changed, or moved from new/ to cur/
+          const Flags before = e.flags;
+          fill(e, std::move(file));
+          if (e.flags != before) changed = true;
+        }
+        continue;
+      }
+      if (auto k = known.find(base); k != known.end() && st.entries.count(k->second) == 0) {
+        Entry e;
+        e.base = base;
+        e.seen = pass;
+        fill(e, std::move(file));
+        st.entries.emplace(k->second, std::move(e));
+        st.by_base.emplace(std::move(base), k->second);
+        changed = true;
+        continue;
+      }
+      unknown.emplace_back(std::move(base), std::move(file));
+    }
+  }
+  if (fresh && known.size() != st.entries.size()) dirty = true;  // the list named files that are gone
+
+  // Vanished files.
   for (auto e = st.entries.begin(); e != st.entries.end();) {
-    auto d = disk.find(e->second.base);
-    if (d == disk.end()) {
-      e = st.entries.erase(e);
-      changed = dirty = true;
+    if (e->second.seen == pass) {
+      ++e;
       continue;
     }
-    if (d->second.file != e->second.file) {
-      Flags before = e->second.flags;
-      fill(e->second, d->second);
-      if (e->second.flags != before) changed = true;
-    }
-    ++e;
+    e = erase_entry(st, e);
+    changed = dirty = true;
   }
 
-  // Files the cache does not hold: known to the list (first scan after
-  // start) or new (UIDs in file-name order, which starts with the time).
-  std::vector<std::string> unknown;
-  for (const auto& [base, d] : disk) {
-    auto k = known.find(base);
-    if (k != known.end() && st.entries.count(k->second) != 0) continue;
-    if (k == known.end()) {
-      unknown.push_back(base);
-      continue;
-    }
+  // New files get the next UIDs in file-name order (names start with the
+  // time). The same name in new/ and cur/ (a crash mid-move) is one message:
+  // the cur/ one, listed later, wins.
+  std::stable_sort(unknown.begin(), unknown.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (std::size_t i = 0; i < unknown.size(); ++i) {
+    if (i + 1 < unknown.size() && unknown[i + 1].first == unknown[i].first) continue;
     Entry e;
-    e.base = base;
-    fill(e, d);
-    st.entries.emplace(k->second, std::move(e));
-    changed = true;
-  }
-  if (fresh && known.size() != st.entries.size()) dirty = true;  // list named files that are gone
-  for (const auto& base : unknown) {
-    Entry e;
-    e.base = base;
-    fill(e, disk[base]);
-    st.entries.emplace(st.uidnext++, std::move(e));
+    e.base = unknown[i].first;
+    e.seen = pass;
+    fill(e, std::move(unknown[i].second));
+    const Uid uid = st.uidnext++;
+    st.by_base.emplace(e.base, uid);
+    st.entries.emplace(uid, std::move(e));
     changed = dirty = true;
   }
 
   // Sizes and dates of entries not yet measured.
   for (auto& [uid, e] : st.entries) {
-    if (e.internal_date != 0 || e.size != 0) continue;
+    if (e.measured) continue;
     struct stat sb {};
     if (::stat((dir / e.file).c_str(), &sb) == 0) e.internal_date = sb.st_mtim.tv_sec;
     if (auto w = size_field(e.base, ",W=")) e.size = *w;
     else e.size = crlf_size(read_file(dir / e.file));
+    e.measured = true;
   }
 
+  st.new_dir = new_stamp;
+  st.cur_dir = cur_stamp;
+  st.scanned_at_ns = started;
   if (changed && !fresh) st.generation++;
   if (dirty) save_uidlist(user, folder, st);
   return st;
+}
+
+bool MaildirStore::do_folder_exists(const std::string& user, const std::string& folder) const {
+  if (folder == kInbox) return true;  // the caller checked that the user (so INBOX) exists
+  struct stat sb {};
+  return ::stat(folder_path(user, folder).c_str(), &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+bool MaildirStore::read_message(const std::string& file, const Entry& entry, std::string& out) const {
+  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return false;
+    io_error("cannot read", file);
+  }
+  // The size on disk: ",S=" in the name says it (mailsim, Dovecot and most
+  // delivery agents write it), else fstat. read() is asked for one octet
+  // more, so a file of exactly that size comes back in one short read and
+  // needs no second read() to meet the end (message files never change).
+  std::size_t expect = 0;
+  if (auto s = size_field(entry.base, ",S=")) {
+    expect = static_cast<std::size_t>(*s);
+  } else {
+    struct stat sb {};
+    if (::fstat(fd, &sb) != 0) {
+      int err = errno;
+      ::close(fd);
+      io_error("cannot read", file, err);
+    }
+    expect = static_cast<std::size_t>(sb.st_size);
+  }
+  std::string& buf = read_buffer_;
+  buf.resize(expect + 1);
+  std::size_t got = 0;
+  for (;;) {
+    if (got == buf.size()) buf.resize(buf.size() * 2);  // larger than the name said
+    ssize_t n = ::read(fd, buf.data() + got, buf.size() - got);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      ::close(fd);
+      io_error("cannot read", file, err);
+    }
+    got += static_cast<std::size_t>(n);
+    if (n == 0 || got == expect) break;  // the end, or exactly what was expected in a short read
+  }
+  ::close(fd);
+  out.clear();
+  out.reserve(std::max<std::size_t>(static_cast<std::size_t>(entry.size), got));
+  append_crlf(out, std::string_view(buf.data(), got));
+  return true;
 }
 
 // ---- reading ---------------------------------------------------------------
@@ -419,6 +572,7 @@ FolderSnapshot MaildirStore::do_snapshot(const std::string& user, const std::str
   for (const auto& k : st.keywords)
     if (!k.empty()) s.status.keywords.push_back(k);
   std::sort(s.status.keywords.begin(), s.status.keywords.end());
+  s.messages.reserve(st.entries.size());
   for (const auto& [uid, e] : st.entries) {
     MessageInfo m{uid, e.flags, e.internal_date, e.size, uid >= st.first_recent};
     s.status.messages++;
@@ -438,19 +592,42 @@ std::uint64_t MaildirStore::do_generation(const std::string& user, const std::st
 }
 
 std::string MaildirStore::do_fetch(const std::string& user, const std::string& folder, Uid uid) const {
-  // A reader such as mutt may rename the file between our scan and the read;
-  // one rescan finds its new name.
+  // Message files never change content, only name; the cached name is tried
+  // first. A reader such as mutt may have renamed (or deleted) the file since
+  // our last scan: one rescan finds its new name.
+  std::string dir = folder_path(user, folder).native();
+  dir += '/';
+  std::string out, path;
   for (int attempt = 0; attempt < 2; ++attempt) {
-    FolderState& st = scan(user, folder);
+    FolderState& st = attempt == 0 ? cached(user, folder) : scan(user, folder, true);
     auto it = st.entries.find(uid);
-    if (it == st.entries.end()) break;
-    std::ifstream in(folder_path(user, folder) / it->second.file, std::ios::binary);
-    if (!in) continue;
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return to_crlf(ss.str());
+    if (it == st.entries.end()) {
+      if (attempt == 0) continue;  // perhaps a file dropped in since the last scan
+      break;
+    }
+    path.assign(dir).append(it->second.file);
+    if (read_message(path, it->second, out)) return out;
   }
   throw StoreError(StoreErrc::kNoSuchMessage, "no message with UID " + std::to_string(uid) + " in " + folder);
+}
+
+std::string MaildirStore::do_fetch_header(const std::string& user, const std::string& folder, Uid uid) const {
+  {
+    FolderState& st = cached(user, folder);
+    auto it = st.entries.find(uid);
+    if (it != st.entries.end() && !it->second.header.empty()) return it->second.header;
+  }
+  std::string header = do_fetch(user, folder, uid);
+  header.resize(header_section_size(header));
+  // do_fetch may have rescanned: look the entry up again.
+  FolderState& st = cached(user, folder);
+  auto it = st.entries.find(uid);
+  if (it != st.entries.end() && header_cache_used_ + header.size() <= options_.header_cache_bytes) {
+    it->second.header = header;
+    st.header_bytes += header.size();
+    header_cache_used_ += header.size();
+  }
+  return header;
 }
 
 // ---- writing ---------------------------------------------------------------
@@ -509,6 +686,7 @@ MaildirStore::Entry MaildirStore::write_message(const fs::path& dir, std::string
   if (sync_dir) fsync_dir(dir / subdir);
   e.internal_date = t;
   e.size = vsize;
+  e.measured = true;
   return e;
 }
 
@@ -527,6 +705,7 @@ AppendResult MaildirStore::do_append(const std::string& user, const std::string&
   }
   e.flags = flags;
   const Uid uid = st.uidnext++;
+  st.by_base.emplace(e.base, uid);
   st.entries.emplace(uid, std::move(e));
   st.generation++;
   save_uidlist(user, folder, st);
@@ -535,45 +714,57 @@ AppendResult MaildirStore::do_append(const std::string& user, const std::string&
 
 std::vector<MessageInfo> MaildirStore::do_store_flags(const std::string& user, const std::string& folder,
                                                       const std::vector<Uid>& uids, FlagOp op, const Flags& flags) {
-  FolderState& st = scan(user, folder);
+  // The cached names and flags are used as they are (IMAP FETCH sets \Seen
+  // one message at a time: no directory read per message). A file another
+  // program renamed since our last scan fails with ENOENT: rescan, once.
+  FolderState* st = &cached(user, folder);
+  bool rescanned = false;
   const fs::path dir = folder_path(user, folder);
   std::vector<Uid> sorted = uids;
   std::sort(sorted.begin(), sorted.end());
   sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
-  const std::size_t keywords_before = st.keywords.size();
+  const std::size_t keywords_before = st->keywords.size();
   std::vector<MessageInfo> out;
   bool changed = false;
   for (Uid uid : sorted) {
-    auto it = st.entries.find(uid);
-    if (it == st.entries.end()) continue;
-    Entry& e = it->second;
-    Flags next = e.flags;
-    switch (op) {
-      case FlagOp::kReplace: next = flags; break;
-      case FlagOp::kAdd:
-        next.system |= flags.system;
-        next.keywords.insert(flags.keywords.begin(), flags.keywords.end());
-        break;
-      case FlagOp::kRemove:
-        next.system &= static_cast<std::uint8_t>(~flags.system);
-        for (const auto& k : flags.keywords) next.keywords.erase(k);
-        break;
-    }
-    if (next != e.flags) {
-      // A flag change moves the file to cur/ with the new info (rename is
-      // atomic: a reader sees the old name or the new one).
-      const std::string file = "cur/" + e.base + ":2," + info_letters(st, next, e.other);
-      if (file != e.file) {
-        if (::rename((dir / e.file).c_str(), (dir / file).c_str()) != 0) io_error("cannot rename", dir / e.file);
-        e.file = file;
+    for (;;) {
+      auto it = st->entries.find(uid);
+      if (it == st->entries.end()) break;
+      Entry& e = it->second;
+      Flags next = e.flags;
+      switch (op) {
+        case FlagOp::kReplace: next = flags; break;
+        case FlagOp::kAdd:
+          next.system |= flags.system;
+          next.keywords.insert(flags.keywords.begin(), flags.keywords.end());
+          break;
+        case FlagOp::kRemove:
+          next.system &= static_cast<std::uint8_t>(~flags.system);
+          for (const auto& k : flags.keywords) next.keywords.erase(k);
+          break;
       }
-      e.flags = std::move(next);
-      changed = true;
+      if (next != e.flags) {
+        // A flag change moves the file to cur/ with the new info (rename is
+        // atomic: a reader sees the old name or the new one).
+        std::string file = "cur/" + e.base + ":2," + info_letters(*st, next, e.other);
+        if (file != e.file) {
+          if (::rename((dir / e.file).c_str(), (dir / file).c_str()) != 0) {
+            if (errno != ENOENT || rescanned) io_error("cannot rename", dir / e.file);
+            st = &scan(user, folder, true);
+            rescanned = true;
+            continue;  // this message again, with what is on disk now
+          }
+          e.file = std::move(file);
+        }
+        e.flags = std::move(next);
+        changed = true;
+      }
+      out.push_back({uid, e.flags, e.internal_date, e.size, uid >= st->first_recent});
+      break;
     }
-    out.push_back({uid, e.flags, e.internal_date, e.size, uid >= st.first_recent});
   }
-  if (changed) st.generation++;
-  if (st.keywords.size() != keywords_before) save_uidlist(user, folder, st);
+  if (changed) st->generation++;
+  if (st->keywords.size() != keywords_before) save_uidlist(user, folder, *st);
   return out;
 }
 
@@ -610,6 +801,7 @@ CopyResult MaildirStore::do_copy(const std::string& user, const std::string& fro
                             i + 1 == picked.size());
     e.flags = p.flags;
     const Uid uid = dst.uidnext++;
+    dst.by_base.emplace(e.base, uid);
     dst.entries.emplace(uid, std::move(e));
     out.uids.emplace_back(p.uid, uid);
   }
@@ -629,7 +821,7 @@ std::vector<Uid> MaildirStore::do_remove(const std::string& user, const std::str
     auto it = st.entries.find(uid);
     if (it == st.entries.end()) continue;
     if (::unlink((dir / it->second.file).c_str()) != 0 && errno != ENOENT) io_error("cannot delete", dir / it->second.file);
-    st.entries.erase(it);
+    erase_entry(st, it);
     out.push_back(uid);
   }
   std::sort(out.begin(), out.end());

@@ -1,6 +1,6 @@
 """Reading mail back from `mailsim serve`: Python's poplib (STLS and POP3S)
 and imaplib (STARTTLS and IMAPS: LOGIN, SELECT, SEARCH, FETCH, STORE,
-EXPUNGE, APPEND, IDLE), curl pop3:// and imap:// (list, fetch by UID, with
+EXPUNGE, APPEND, IDLE, a FETCH of a mailbox larger than one output chunk), curl pop3:// and imap:// (list, fetch by UID, with
 --ssl-reqd --cacert). Round trip: a message sent with smtplib reads back
 byte-exact through both protocols."""
 
@@ -138,6 +138,38 @@ def test_imaplib_append_and_imaps():
     typ, _ = m.select("Drafts")
     typ, data = m.fetch("1", "(FLAGS BODY.PEEK[])")
     assert rb"\Draft" in data[0][0] and data[0][1] == draft, data
+    m.logout()
+
+
+def test_imap_fetch_of_a_big_mailbox_streams_and_keeps_order():
+    # Over 256 KiB of FETCH output: the server sends it in chunks (each built
+    # while the last is on the wire). Every message arrives whole and in
+    # order, and a command pipelined behind the FETCH is answered after it.
+    m = imap_login("alice", implicit=True)
+    m.create("Big")
+    messages = []
+    for i in range(12):
+        lines = ["message %d line %d %s" % (i, n, "x" * 60) for n in range(500)]
+        messages.append(harness.make_message("big %d" % i, lines, sender="alice@mailsim.test"))
+        typ, data = m.append("Big", None, None, messages[-1])
+        assert typ == "OK", data
+    assert sum(len(x) for x in messages) > 256 * 1024
+    m.select("Big", readonly=True)
+    fetch, noop = m._new_tag(), m._new_tag()
+    m.send(fetch + b" FETCH 1:* (BODY.PEEK[])\r\n" + noop + b" NOOP\r\n")
+    bodies = []
+    while True:
+        line = m.readline()
+        assert not line.startswith(noop + b" "), "NOOP answered before the FETCH ended"
+        if line.startswith(fetch + b" "):
+            assert b" OK" in line, line
+            break
+        literal = re.search(rb"\{(\d+)\}\r\n$", line)
+        if literal:
+            bodies.append(m.read(int(literal.group(1))))
+    assert bodies == messages
+    line = m.readline()
+    assert line.startswith(noop + b" OK"), line
     m.logout()
 
 

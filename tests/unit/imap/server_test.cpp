@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "real/mime/mime.h"
 #include "server_harness.h"
 
 using namespace mailsim;
@@ -150,6 +151,34 @@ TEST_CASE("FETCH sections: parts, MIME headers, HEADER.FIELDS.NOT, partials, mis
   CHECK(bs.find("INTERNALDATE \"14-Nov-2023 22:13:20 +0000\"") != std::string::npos);
 }
 
+TEST_CASE("BODY[HEADER], BODY[TEXT] and RFC822.HEADER split where the MIME parser does") {
+  // These items are answered without a MIME parse; the header must still
+  // end exactly where mime::parse_message says it does.
+  const std::string message = GENERATE(as<std::string>{},
+      kMessage,
+      "Subject: no body\r\n",                          // no empty line at all
+      "Subject: no end of line",                         // not even a line end
+      "\r\nbody only\r\n",                             // empty header
+      "Subject: x\r\n\tfolded\r\n\r\n\r\nbody after an empty line\r\n",
+      "Subject: bare\nX: lf\n\nbody\n",                // LF line ends
+      "Subject: cr\r\r\nnot: yet\r\n\r\nbody\r\n",   // CR CR LF is not an empty line
+      "no colon here\r\nSubject: y\r\n\r\nz");        // an invalid line is skipped, not the end
+  ServerHarness h;
+  h.deliver(message);
+  login_select(h);
+  const mime::Entity tree = mime::parse_message(message);
+  const std::string header(tree.header_text(message)), text(tree.body_text(message));
+  auto literal = [](const std::string& x) { return "{" + std::to_string(x.size()) + "}\r\n" + x; };
+  CHECK(h.send("a FETCH 1 (BODY.PEEK[HEADER] BODY.PEEK[TEXT] RFC822.HEADER)\r\n") ==
+        "* 1 FETCH (BODY[HEADER] " + literal(header) + " BODY[TEXT] " + literal(text) + " RFC822.HEADER " +
+            literal(header) + ")\r\na OK FETCH completed\r\n");
+  CHECK(h.send("b FETCH 1 (BODY.PEEK[])\r\n") == "* 1 FETCH (BODY[] " + literal(message) + ")\r\nb OK FETCH completed\r\n");
+  // Header items alone are answered from store::fetch_header().
+  CHECK(h.send("c FETCH 1 (RFC822.HEADER BODY.PEEK[HEADER])\r\n") ==
+        "* 1 FETCH (RFC822.HEADER " + literal(header) + " BODY[HEADER] " + literal(header) +
+            ")\r\nc OK FETCH completed\r\n");
+}
+
 TEST_CASE("SEARCH keys over real messages") {
   ServerHarness h;
   h.deliver(kMessage, 1700000000);                                             // 1: 14-Nov-2023
@@ -273,4 +302,55 @@ TEST_CASE("trace events tell the story of a session") {
   CHECK(commands[0].text == "l LOGIN bob secret");
   CHECK(commands[3].name == "DONE");
   CHECK(h.events_of<server_events::SessionClosed>().at(0).reason == "LOGOUT");
+}
+
+TEST_CASE("a FETCH paused at output_chunk goes on at continue_output, then reads the next command") {
+  // The same session with and without streaming must say the same bytes.
+  auto run = [](std::size_t chunk, std::vector<std::string>* pieces) {
+    ServerConfig c = test::plain_config();
+    c.output_chunk = chunk;
+    ServerHarness h(c);
+    for (int i = 1; i <= 5; ++i) h.deliver("Subject: " + std::to_string(i) + "\r\n\r\n" + std::string(40, 'a' + i) + "\r\n");
+    login_select(h);
+    // FETCH and a pipelined NOOP in one read.
+    std::string out = h.send("f FETCH 1:* (BODY.PEEK[] FLAGS)\r\nn NOOP\r\n");
+    if (pieces) pieces->push_back(out);
+    while (h.session->output_paused()) {
+      CHECK(out.find("n OK") == std::string::npos);  // NOOP waits for the FETCH
+      CHECK_FALSE(h.session->has_output());
+      h.session->continue_output();
+      h.drain();
+      std::string more = h.session->take_output();
+      if (pieces) pieces->push_back(more);
+      out += more;
+    }
+    return out;
+  };
+  std::vector<std::string> pieces;
+  const std::string whole = run(0, nullptr);
+  const std::string streamed = run(60, &pieces);
+  CHECK(streamed == whole);
+  // Each message's reply is ~70 octets: one per piece, the FETCH's tagged
+  // reply and the NOOP's reply with the last one.
+  REQUIRE(pieces.size() == 5);
+  CHECK(pieces[0].rfind("* 1 FETCH", 0) == 0);
+  CHECK(pieces[0].find("* 2 FETCH") == std::string::npos);
+  CHECK(pieces[4].find("f OK FETCH completed\r\nn OK NOOP completed\r\n") != std::string::npos);
+  CHECK(whole.find("n OK NOOP completed") > whole.find("f OK FETCH completed"));
+}
+
+TEST_CASE("a paused FETCH is dropped when the peer goes away") {
+  ServerConfig c = test::plain_config();
+  c.output_chunk = 10;
+  ServerHarness h(c);
+  h.deliver("Subject: 1\r\n\r\none\r\n");
+  h.deliver("Subject: 2\r\n\r\ntwo\r\n");
+  login_select(h);
+  CHECK(h.send("f FETCH 1:* (BODY.PEEK[])\r\n").rfind("* 1 FETCH", 0) == 0);
+  REQUIRE(h.session->output_paused());
+  h.session->peer_closed();
+  CHECK_FALSE(h.session->output_paused());
+  h.session->continue_output();  // a late call from the host changes nothing
+  CHECK(h.session->take_output().empty());
+  CHECK(h.session->wants_close());
 }

@@ -416,3 +416,29 @@ TEST_CASE("POP3 over a Maildir: sizes and bytes in network form, deletion on dis
   CHECK(snap.messages[0].uid == 2);
   CHECK(snap.messages[0].flags.has(store::SystemFlag::kSeen));
 }
+
+TEST_CASE("RETR byte-stuffs every line that starts with a dot, and ends the last line", "[pop3]") {
+  // RFC 1939 §3: a line starting with "." gets another; the terminating
+  // ".\r\n" must stand on its own line even if the message does not end
+  // with a line break.
+  Bench b;
+  const std::string odd = ".first line\r\n.\r\n..\r\nmiddle . dot\r\n\r\n.last, no line end";
+  b.store.deliver("mrose", odd, 828000120);
+  ServerSession s(default_config(), b.store, b.users);
+  login(s);
+  CHECK(run(s, "RETR 3\r\n") == "+OK " + std::to_string(odd.size()) +
+                                    " octets\r\n..first line\r\n..\r\n...\r\nmiddle . dot\r\n\r\n..last, no line end\r\n.\r\n");
+  // A client reading it back (dropping one leading dot per line) gets the
+  // message plus the line end the server had to add.
+  const std::string wire = run(s, "RETR 3\r\n");
+  std::string unstuffed;
+  std::size_t pos = wire.find("\r\n") + 2;
+  while (pos < wire.size()) {
+    std::size_t end = wire.find("\r\n", pos) + 2;
+    std::string line = wire.substr(pos, end - pos);
+    if (line == ".\r\n") break;
+    unstuffed += line[0] == '.' ? line.substr(1) : line;
+    pos = end;
+  }
+  CHECK(unstuffed == odd + "\r\n");
+}

@@ -4,6 +4,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <chrono>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -204,4 +208,174 @@ TEST_CASE("Maildir: more than 26 keywords in a folder is refused", "[store][mail
   } catch (const StoreError& e) {
     CHECK(e.code() == StoreErrc::kTooManyKeywords);
   }
+}
+
+namespace {
+
+// Sets a directory's mtime (to put it in the past, or back where it was).
+void set_mtime(const fs::path& p, std::int64_t sec, long nsec = 0) {
+  struct timespec t[2] = {{static_cast<time_t>(sec), nsec}, {static_cast<time_t>(sec), nsec}};
+  REQUIRE(::utimensat(AT_FDCWD, p.c_str(), t, 0) == 0);
+}
+
+std::int64_t now_sec() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+TEST_CASE("Maildir: a folder is read again only when new/ or cur/ changed", "[store][maildir]") {
+  MaildirBackend b;
+  auto& s = *b.store;
+  s.ensure_user("bob");
+  s.deliver("bob", kMsg, 1);
+  const fs::path md = b.dir.path() / "bob" / "Maildir";
+  // Directories last changed a minute ago: their mtimes can be trusted.
+  const std::int64_t old = now_sec() - 60;
+  set_mtime(md / "new", old);
+  set_mtime(md / "cur", old);
+  REQUIRE(s.snapshot("bob", "INBOX").messages.size() == 1);
+  const auto g = s.generation("bob", "INBOX");
+
+  // A file slipped in with the directory's mtime put back as it was: the
+  // cache is trusted, so the store does not see it (this is what makes a
+  // listing three stat() calls instead of a directory read)...
+  spit(md / "new" / "1700000300.M3P99.otherhost", "Subject: sneaky\n\nhidden\n");
+  set_mtime(md / "new", old);
+  CHECK(s.snapshot("bob", "INBOX").messages.size() == 1);
+  CHECK(s.generation("bob", "INBOX") == g);
+  // ...and as soon as the directory's mtime moves, it does.
+  set_mtime(md / "new", old + 1);
+  auto snap = s.snapshot("bob", "INBOX");
+  REQUIRE(snap.messages.size() == 2);
+  CHECK(snap.messages[1].uid == 2);
+  CHECK(snap.status.generation > g);
+  CHECK(s.fetch("bob", "INBOX", 2) == "Subject: sneaky\r\n\r\nhidden\r\n");
+}
+
+TEST_CASE("Maildir: changes in the same second as the last read are not missed", "[store][maildir]") {
+  MaildirBackend b;
+  auto& s = *b.store;
+  s.ensure_user("bob");
+  const fs::path md = b.dir.path() / "bob" / "Maildir";
+  // A coarse filesystem clock: every change gets the same mtime, the
+  // current second, so the mtime alone cannot tell the changes apart.
+  const std::int64_t now = now_sec() + 1;
+  set_mtime(md / "new", now);
+  set_mtime(md / "cur", now_sec() - 60);
+  CHECK(s.snapshot("bob", "INBOX").messages.empty());
+  for (int i = 1; i <= 3; ++i) {
+    spit(md / "new" / ("17000004" + std::to_string(i) + ".M1P99.otherhost"), "Subject: " + std::to_string(i) + "\n\nx\n");
+    set_mtime(md / "new", now);
+    CHECK(s.snapshot("bob", "INBOX").messages.size() == static_cast<std::size_t>(i));
+  }
+}
+
+TEST_CASE("Maildir: a cached file name that another program changed is found again", "[store][maildir]") {
+  MaildirBackend b;
+  auto& s = *b.store;
+  s.ensure_user("bob");
+  s.deliver("bob", kMsg, 1);
+  s.deliver("bob", "Subject: 2\r\n\r\n2\r\n", 2);
+  const fs::path md = b.dir.path() / "bob" / "Maildir";
+  const std::int64_t old = now_sec() - 60;
+  set_mtime(md / "new", old);
+  set_mtime(md / "cur", old);
+  s.snapshot("bob", "INBOX");
+  auto names = files_in(md / "new");
+  REQUIRE(names.size() == 2);
+  // mutt reads message 2 (new/ → cur/ with S), and the mtimes end up as they
+  // were: store_flags meets ENOENT on the cached name and looks again.
+  fs::rename(md / "new" / names[1], md / "cur" / (names[1] + ":2,S"));
+  set_mtime(md / "new", old);
+  set_mtime(md / "cur", old);
+  auto infos = s.store_flags("bob", "INBOX", {2}, FlagOp::kAdd, Flags{}.set(SystemFlag::kFlagged));
+  REQUIRE(infos.size() == 1);
+  CHECK(infos[0].flags == Flags{}.set(SystemFlag::kSeen).set(SystemFlag::kFlagged));
+  CHECK(fs::exists(md / "cur" / (names[1] + ":2,FS")));
+  // Then message 1: fetch meets ENOENT and looks again.
+  set_mtime(md / "new", old);
+  set_mtime(md / "cur", old);
+  s.snapshot("bob", "INBOX");
+  fs::rename(md / "new" / names[0], md / "cur" / (names[0] + ":2,S"));
+  set_mtime(md / "new", old);
+  set_mtime(md / "cur", old);
+  CHECK(s.fetch("bob", "INBOX", 1) == kMsg);
+  // Gone for good: kNoSuchMessage, not an I/O error.
+  fs::remove(md / "cur" / (names[0] + ":2,S"));
+  try {
+    s.fetch("bob", "INBOX", 1);
+    FAIL("fetch of a deleted file succeeded");
+  } catch (const StoreError& e) {
+    CHECK(e.code() == StoreErrc::kNoSuchMessage);
+  }
+}
+
+TEST_CASE("Maildir: two stores on one Maildir agree on UIDs", "[store][maildir]") {
+  MaildirBackend b;
+  b.store->ensure_user("bob");
+  b.store->deliver("bob", kMsg, 1);
+  auto other = b.open();  // a second mailsim process
+  REQUIRE(other->snapshot("bob", "INBOX").messages.size() == 1);
+  // The first store delivers two and removes one: UID 3 is left. The other
+  // store must take UID 3 from the rewritten uidlist, not number the file
+  // itself (it would call it 2).
+  b.store->deliver("bob", "Subject: 2\r\n\r\n2\r\n", 2);
+  b.store->deliver("bob", "Subject: 3\r\n\r\n3\r\n", 3);
+  b.store->remove("bob", "INBOX", {2});
+  auto snap = other->snapshot("bob", "INBOX");
+  REQUIRE(snap.messages.size() == 2);
+  CHECK(snap.messages[1].uid == 3);
+  CHECK(snap.status.uidnext == 4);
+  CHECK(other->fetch("bob", "INBOX", 3) == "Subject: 3\r\n\r\n3\r\n");
+  // And the other way round: the other store's delivery is UID 4 for both.
+  CHECK(other->deliver("bob", kMsg, 4) == 4);
+  CHECK(b.store->snapshot("bob", "INBOX").messages.back().uid == 4);
+}
+
+TEST_CASE("Maildir: fetch turns LF into CRLF and keeps CRLF and bare CR", "[store][maildir]") {
+  MaildirBackend b;
+  auto& s = *b.store;
+  s.ensure_user("bob");
+  const fs::path md = b.dir.path() / "bob" / "Maildir";
+  const std::string disk = "\nSubject: odd\r\nX: bare\rcr\n\nline\n\n\nno newline at end";
+  spit(md / "new" / "1700000500.M1P99.otherhost", disk);
+  auto snap = s.snapshot("bob", "INBOX");
+  REQUIRE(snap.messages.size() == 1);
+  const std::string want = to_crlf(disk);
+  CHECK(want == "\r\nSubject: odd\r\nX: bare\rcr\r\n\r\nline\r\n\r\n\r\nno newline at end");
+  CHECK(s.fetch("bob", "INBOX", 1) == want);
+  CHECK(snap.messages[0].size == want.size());
+}
+
+TEST_CASE("Maildir: fetch_header is fetch cut after the header, kept in memory once read", "[store][maildir]") {
+  MaildirBackend b;
+  auto& s = *b.store;
+  s.ensure_user("bob");
+  s.deliver("bob", kMsg, 1);
+  s.deliver("bob", "Subject: no body", 2);
+  CHECK(s.fetch_header("bob", "INBOX", 1) == "From: alice@alpha.example\r\nSubject: Hi\r\n\r\n");
+  CHECK(s.fetch_header("bob", "INBOX", 2) == "Subject: no body");
+  // Read once, the header is served without the file (as Dovecot serves it
+  // from its index cache)...
+  const fs::path md = b.dir.path() / "bob" / "Maildir";
+  for (const auto& n : files_in(md / "new")) fs::remove(md / "new" / n);
+  CHECK(s.fetch_header("bob", "INBOX", 1) == "From: alice@alpha.example\r\nSubject: Hi\r\n\r\n");
+  // ...the whole message is not.
+  CHECK_THROWS_AS(s.fetch("bob", "INBOX", 1), StoreError);
+
+  // With no room for headers in memory, every call reads the file.
+  MaildirBackend c;
+  MaildirStore small(MaildirOptions{c.dir.path(), "test.host", [] { return std::int64_t{1700000000}; }, 0});
+  small.ensure_user("bob");
+  small.deliver("bob", kMsg, 1);
+  CHECK(small.fetch_header("bob", "INBOX", 1) == "From: alice@alpha.example\r\nSubject: Hi\r\n\r\n");
+  for (const auto& n : files_in(c.dir.path() / "bob" / "Maildir" / "new")) fs::remove(c.dir.path() / "bob" / "Maildir" / "new" / n);
+  CHECK_THROWS_AS(small.fetch_header("bob", "INBOX", 1), StoreError);
+
+  // MemoryStore answers the same way.
+  MemoryStore m;
+  m.ensure_user("bob");
+  m.deliver("bob", kMsg, 1);
+  CHECK(m.fetch_header("bob", "INBOX", 1) == "From: alice@alpha.example\r\nSubject: Hi\r\n\r\n");
 }

@@ -3,7 +3,7 @@
 // for frivolous reasons"), so put() reports success only when the entry is
 // durable. Two backends: MemorySpool (the simulator; survives a simulated
 // restart of the MTA object, not of the process) and FileSpool (file_spool.h,
-// real mode, fsync before the callback).
+// real mode: a journal, fdatasync before put()'s callback).
 #pragma once
 
 #include <functional>
@@ -25,9 +25,12 @@ class Spool {
   // durable — possibly later, after a group commit (see flush()).
   virtual void put(const QueueEntry& entry, Done done) = 0;
   // Records the entry's new state and recipient statuses (the message bytes
-  // and envelope never change after put()). Durable before `done`.
+  // and envelope never change after put()). Before `done` the record survives
+  // a crash of the process; on disk it may follow a moment later, with the
+  // next group commit (FileSpool: see file_spool.h). The MTA tolerates losing
+  // the last updates to a power cut: a delivery may be repeated, never lost.
   virtual void update(const QueueEntry& entry, Done done) = 0;
-  // Forgets the entry (all recipients done).
+  // Forgets the entry (all recipients done); durable as update().
   virtual void remove(const QueueId& id, Done done) = 0;
   // Every stored entry as last updated; called once at startup, synchronous.
   virtual std::vector<QueueEntry> load_all() = 0;

@@ -65,8 +65,9 @@ std::string fsync_dir(const fs::path& dir) {
 
 }  // namespace
 
-MaildirDrop::MaildirDrop(std::string hostname, unsigned fsync_threads, std::size_t max_batch)
-    : hostname_(std::move(hostname)), max_batch_(max_batch == 0 ? 1 : max_batch) {
+MaildirDrop::MaildirDrop(std::string hostname, unsigned fsync_threads, std::size_t max_batch,
+                         std::chrono::microseconds linger)
+    : hostname_(std::move(hostname)), max_batch_(max_batch == 0 ? 1 : max_batch), linger_(linger) {
   // The committer itself takes part in every fan-out, so n helpers give n+1.
   const unsigned helpers = fsync_threads > 1 ? fsync_threads - 1 : 0;
   for (unsigned i = 0; i < helpers; ++i) fsync_threads_.emplace_back([this] { fsync_worker(); });
@@ -103,10 +104,14 @@ MaildirDropStats MaildirDrop::stats() const {
 
 void MaildirDrop::committer() {
   std::vector<Job> batch;
+  auto last_start = std::chrono::steady_clock::now() - linger_;
   for (;;) {
     {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      // Let more jobs gather (a stop does not wait).
+      if (linger_.count() > 0) wake_.wait_until(lock, last_start + linger_, [&] { return stopping_; });
+      last_start = std::chrono::steady_clock::now();
       if (queue_.empty()) return;  // stopping, and everything was committed
       // Everything that queued up during the previous commit goes into this
       // one: the busier the server, the bigger the batch.

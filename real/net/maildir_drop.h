@@ -20,6 +20,7 @@
 // Thread-safe; Boost-free.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -54,7 +55,12 @@ class MaildirDrop {
 
   // `hostname` goes into file names; `fsync_threads` (>= 1) run fsyncs of a
   // batch in parallel; `max_batch` bounds how many jobs one commit takes.
-  MaildirDrop(std::string hostname, unsigned fsync_threads = 8, std::size_t max_batch = 256);
+  // `linger`: at least this long between the starts of two commits, so that
+  // deliveries nobody waits for (the MTA's, after 250) make few, big batches
+  // and leave the disk's flushes to the queue's journal; 0 for deliveries a
+  // client waits for.
+  MaildirDrop(std::string hostname, unsigned fsync_threads = 8, std::size_t max_batch = 256,
+              std::chrono::microseconds linger = std::chrono::microseconds(0));
   // Finishes every queued job (their callbacks run), then stops the threads.
   ~MaildirDrop();
   MaildirDrop(const MaildirDrop&) = delete;
@@ -83,6 +89,7 @@ class MaildirDrop {
 
   std::string hostname_;
   std::size_t max_batch_;
+  std::chrono::microseconds linger_;
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;

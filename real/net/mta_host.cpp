@@ -392,7 +392,7 @@ std::string tag_in_name(const std::string& name) {
 }  // namespace
 
 MaildirMailboxes::MaildirMailboxes(MaildirMailboxesOptions options)
-    : options_(std::move(options)), drop_(options_.hostname, options_.fsync_threads) {
+    : options_(std::move(options)), drop_(options_.hostname, options_.fsync_threads, 256, options_.linger) {
   for (const auto& u : options_.users) users_[lower(u)] = u;
 }
 

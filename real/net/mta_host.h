@@ -100,6 +100,9 @@ struct MaildirMailboxesOptions {
   std::vector<std::string> users;  // mailbox names; postmaster goes to the first
   std::string hostname;
   unsigned fsync_threads = 8;
+  // Deliveries happen after 250 (the queue has the message): gather them
+  // into batches at most this often, leaving the disk to the journal's syncs.
+  std::chrono::microseconds linger = std::chrono::milliseconds(20);
   std::function<void(std::function<void()>)> post;             // onto the MTA thread
   std::function<void(const std::string& mailbox)> on_delivered;  // any thread; may be empty
 };

@@ -200,7 +200,10 @@ int run_serve(const ServeOptions& options, std::ostream& out, std::ostream& err)
     if (!options.quiet) events = [&log](const mta::MtaEvent& e) { log.line("mailsim serve: mta: " + mta::describe(e)); };
     try {
       mta_thread->run_sync([&] {
-        spool = std::make_unique<mta::FileSpool>(config.spool_dir(), mta_clock.get(), 0);
+        // The journal's committer thread syncs; completions come back here.
+        mta::FileSpoolOptions spool_options;
+        spool_options.post = [t = mta_thread.get()](std::function<void()> fn) { t->post(std::move(fn)); };
+        spool = std::make_unique<mta::FileSpool>(config.spool_dir(), std::move(spool_options));
         transport = std::make_unique<mta::SmtpTransport>(*connector, *mta_clock, std::move(to));
         mta = std::make_unique<mta::Mta>(mc, mta::MtaServices{*mta_clock, *resolver, *spool, *transport,
                                                               mailboxes.get(), events});

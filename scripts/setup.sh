@@ -14,6 +14,11 @@ if [[ "${MAILSIM_TEST_PEERS:-0}" == 1 ]]; then
   # Real clients the interop tests talk to. A missing peer fails its test.
   packages+=(python3 curl swaks msmtp python3-aiosmtpd tshark)
 fi
+if [[ "${MAILSIM_BENCH_PEERS:-0}" == 1 ]]; then
+  # Peers the benchmarks measure beside mailsim: Postfix's smtp-source and
+  # smtp-sink, and Dovecot. Only their programs are used; no daemon starts.
+  packages+=(postfix dovecot-imapd dovecot-pop3d python3)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -25,8 +30,18 @@ if ((${#missing[@]})); then
   if [[ $(id -u) != 0 ]]; then sudo="sudo"; fi
   export DEBIAN_FRONTEND=noninteractive
   echo "wireshark-common wireshark-common/install-setuid boolean false" | $sudo debconf-set-selections
+  echo "postfix postfix/main_mailer_type select No configuration" | $sudo debconf-set-selections
+  # A mail server package must not start a system daemon here (policy-rc.d
+  # exit 101 = "not allowed"); one that was already there is left alone.
+  guard=""
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    guard=/usr/sbin/policy-rc.d
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee "$guard" >/dev/null
+    $sudo chmod +x "$guard"
+  fi
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if [[ -n "$guard" ]]; then $sudo rm -f "$guard"; fi
 fi
 
 if [[ ! -f build/build.ninja ]]; then

@@ -3,6 +3,8 @@
 // xvfb-run -a -s "-screen 0 1280x800x24" build/tests/ui/ui_frame_bench).
 // Prints the median and 99th percentile of the frame time (build the scene,
 // lay out and draw every panel, render, glFinish). Target: p99 < 16 ms.
+// Beside them: CPU time per frame of all threads (the figure to compare on a
+// shared machine) and the five slowest frames with what happened in them.
 // Not part of ctest: timings depend on the machine.
 #include "ui/view/app.h"
 
@@ -14,6 +16,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <sys/resource.h>
 #include <string>
 
 using namespace mailsim::ui;
@@ -152,29 +155,82 @@ int main(int argc, char** argv) {
     const double scene_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count() / 20;
     std::printf("scene build: %.2f ms\n", scene_ms);
   }
-  std::vector<double> ms, ui_ms;
-  // CPU time of all threads (llvmpipe rasterises on its own threads): on a
-  // busy shared machine wall time overstates what an idle one would need.
-  timespec cpu0{}, cpu1{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu0);
+  // Each frame: wall time, CPU time of all threads (llvmpipe rasterises on
+  // its own threads: on a busy shared machine wall time overstates what an
+  // idle one would need; CPU time does not), involuntary context switches
+  // (a wall spike with none and no extra CPU is the machine, not the view),
+  // and what changed in it, so the slow frames can be explained.
+  struct FrameRecord {
+    int frame = 0;
+    double wall_ms = 0, cpu_ms = 0, ui_ms = 0;
+    long preempted = 0, faults = 0;
+    std::size_t applied = 0, letters = 0;
+    int vertices = 0;
+  };
+  auto cpu_now = [] {
+    timespec t{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_nsec) / 1e6;
+  };
+  auto usage = [] {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return u;
+  };
+  std::vector<FrameRecord> rec;
+  rec.reserve(static_cast<std::size_t>(frames));
+  const double cpu_start = cpu_now();
   for (int i = 0; i < frames; ++i) {
-    ms.push_back(app.render(1.0 / 60) * 1000.0);
-    ui_ms.push_back(app.ui_seconds() * 1000.0);
+    FrameRecord r;
+    r.frame = i;
+    const double c0 = cpu_now();
+    const rusage u0 = usage();
+    r.wall_ms = app.render(1.0 / 60) * 1000.0;
+    r.cpu_ms = cpu_now() - c0;
+    const rusage u1 = usage();
+    r.preempted = u1.ru_nivcsw - u0.ru_nivcsw;
+    r.faults = u1.ru_minflt - u0.ru_minflt;
+    r.ui_ms = app.ui_seconds() * 1000.0;
+    r.applied = app.state().cursor.applied;
+    r.letters = app.report().letters.size();
+    r.vertices = ImGui::GetDrawData()->TotalVtxCount;
+    rec.push_back(r);
   }
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu1);
-  const double cpu_ms = (static_cast<double>(cpu1.tv_sec - cpu0.tv_sec) * 1e3 +
-                         static_cast<double>(cpu1.tv_nsec - cpu0.tv_nsec) / 1e6) / frames;
-  std::sort(ui_ms.begin(), ui_ms.end());
-  std::printf("of which scene + panels (CPU): median %.2f ms\n", ui_ms[ui_ms.size() / 2]);
-  std::sort(ms.begin(), ms.end());
-  const double median = ms[ms.size() / 2];
-  const double p99 = ms[std::min(ms.size() - 1, static_cast<std::size_t>(static_cast<double>(ms.size()) * 0.99))];
+  const double cpu_ms = (cpu_now() - cpu_start) / frames;
+  auto percentile = [&](auto field, double q) {
+    std::vector<double> v;
+    for (const auto& r : rec) v.push_back(field(r));
+    std::sort(v.begin(), v.end());
+    return v[std::min(v.size() - 1, static_cast<std::size_t>(static_cast<double>(v.size()) * q))];
+  };
+  auto wall = [](const FrameRecord& r) { return r.wall_ms; };
+  auto cpu = [](const FrameRecord& r) { return r.cpu_ms; };
+  auto ui = [](const FrameRecord& r) { return r.ui_ms; };
+  std::printf("of which scene + panels (CPU): median %.2f ms\n", percentile(ui, 0.5));
   std::printf("hosts %zu, letters in flight %zu, frames %d at %dx%d\n", app.index().world().hosts.size(), in_flight, frames,
               app.width(), app.height());
   std::printf("vertices per frame: %d, indices %d\n", ImGui::GetDrawData()->TotalVtxCount, ImGui::GetDrawData()->TotalIdxCount);
   print_shaded_area();
-  std::printf("frame time: median %.2f ms, p99 %.2f ms, max %.2f ms (target p99 < 16 ms)\n", median, p99, ms.back());
-  std::printf("CPU time per frame, all threads: %.2f ms (load average matters: see uptime)\n", cpu_ms);
+  // The slowest frames and what happened in them.
+  std::vector<FrameRecord> slow = rec;
+  std::sort(slow.begin(), slow.end(), [](const FrameRecord& a, const FrameRecord& b) { return a.wall_ms > b.wall_ms; });
+  std::printf("slowest frames (wall, CPU all threads, view code, preemptions, page faults, events applied, letters, vertices):\n");
+  for (std::size_t k = 0; k < std::min<std::size_t>(5, slow.size()); ++k) {
+    const auto& r = slow[k];
+    const std::size_t before = r.frame > 0 ? rec[static_cast<std::size_t>(r.frame - 1)].applied : r.applied;
+    std::printf("  frame %3d: %6.2f ms wall, %6.2f ms CPU, %5.2f ms view, %ld preempted, %ld page faults, +%zu events, %zu letters, %d vertices\n",
+                r.frame, r.wall_ms, r.cpu_ms, r.ui_ms, r.preempted, r.faults, r.applied - before, r.letters, r.vertices);
+  }
+  const double median = percentile(wall, 0.5), p99 = percentile(wall, 0.99);
+  std::printf("frame time (wall): median %.2f ms, p99 %.2f ms, max %.2f ms (target p99 < 16 ms)\n", median, p99,
+              slow.front().wall_ms);
+  std::printf("CPU time per frame, all threads: mean %.2f ms, median %.2f ms, p99 %.2f ms\n", cpu_ms, percentile(cpu, 0.5),
+              percentile(cpu, 0.99));
+  if (FILE* f = std::fopen("/proc/loadavg", "r")) {
+    char load[64] = {};
+    if (std::fgets(load, sizeof load, f) != nullptr) std::printf("load average: %s", load);
+    std::fclose(f);
+  }
   if (argc > 2) {
     std::string error;
     app.write_png(argv[2], error);

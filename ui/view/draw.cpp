@@ -42,6 +42,15 @@ void clear_rect(ImDrawList* dl, ImVec2 a, ImVec2 b, ImU32 colour) {
   dl->PopClipRect();
 }
 
+void opaque_begin(ImDrawList* dl) {
+  dl->AddCallback([](const ImDrawList*, const ImDrawCmd*) { glDisable(GL_BLEND); }, nullptr);
+}
+
+void opaque_end(ImDrawList* dl) {
+  // The backend turns blending on once per frame, not per command.
+  dl->AddCallback([](const ImDrawList*, const ImDrawCmd*) { glEnable(GL_BLEND); }, nullptr);
+}
+
 ImU32 place_colour(Place place) {
   switch (place) {
     case Place::kSenderComputer: return IM_COL32(60, 120, 210, 255);

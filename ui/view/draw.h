@@ -61,6 +61,13 @@ void postmark(ImDrawList* dl, ImVec2 c, float r, const char* office, const char*
 // Later primitives of the list draw over it as usual.
 void clear_rect(ImDrawList* dl, ImVec2 a, ImVec2 b, ImU32 colour);
 
+// Between opaque_begin and opaque_end the list's primitives are written
+// without blending (ImDrawList callbacks run by the OpenGL backend). Only
+// for opaque, unsmoothed shapes (alpha 255, anti-aliasing off): they look
+// the same, and a software renderer skips reading back every pixel.
+void opaque_begin(ImDrawList* dl);
+void opaque_end(ImDrawList* dl);
+
 // Text centred at a point, with an optional rounded background.
 void text_centered(ImDrawList* dl, ImVec2 c, ImU32 colour, const char* text, ImU32 background = 0, float pad = 3);
 

@@ -123,10 +123,21 @@ void MapPanel::draw(Ctx& c, ImVec2 size) {
 
   // Roads.
   const float road_w = crowded ? 4.f : std::max(6.f, 14.f * s);
+  // A crowded map draws its roads, buildings and letters as opaque shapes
+  // with blending off (a software renderer then only writes those pixels);
+  // the see-through glows of the selection go first, blended.
+  if (crowded) {
+    for (std::size_t i = 0; i < world.links.size(); ++i)
+      if (selected_link[i])
+        dl->AddLine(host_pos(world.links[i].a), host_pos(world.links[i].b), IM_COL32(120, 180, 255, 160), road_w + 12 * s);
+    if (c.state.selection.host && *c.state.selection.host < world.hosts.size())
+      dl->AddCircleFilled(host_pos(*c.state.selection.host), 50 * s, IM_COL32(120, 180, 255, 110), 40);
+    draw::opaque_begin(dl);
+  }
   for (std::size_t i = 0; i < world.links.size(); ++i) {
     const auto& l = world.links[i];
     const ImVec2 a = host_pos(l.a), b = host_pos(l.b);
-    if (selected_link[i]) dl->AddLine(a, b, IM_COL32(120, 180, 255, 160), road_w + 12 * s);
+    if (selected_link[i] && !crowded) dl->AddLine(a, b, IM_COL32(120, 180, 255, 160), road_w + 12 * s);
     if (!crowded) dl->AddLine(a, b, draw::col::kRoadEdge, road_w + 3);
     dl->AddLine(a, b, draw::col::kRoad, road_w);
     // Dashed centre stripe.
@@ -157,31 +168,13 @@ void MapPanel::draw(Ctx& c, ImVec2 size) {
 
   // Buildings, names, signs, clocks, trays.
   const char* closed_text = c.tr(S::kClosedSign);
+  // Name (and, on small maps, role) under the building at host h.
   std::vector<ImVec4> labels;
-  for (std::size_t h = 0; h < world.hosts.size(); ++h) {
-    const auto& wh = world.hosts[h];
-    const auto& hs = scene.hosts[h];
+  auto draw_label = [&](std::size_t h) {
     const ImVec2 p = host_pos(h);
-    if (c.state.selection.host == h) dl->AddCircleFilled(p, 50 * s, IM_COL32(120, 180, 255, 110), 40);
-    if (hs.busy && !crowded) dl->AddCircle(p, 46 * s, IM_COL32(255, 200, 40, 220), 40, 4 * s);
-    if (crowded) {
-      // Walls and a roof in the role's colour; busy offices get a yellow doorstep.
-      const float b = 24 * s + 4;
-      dl->AddRectFilled({p.x - b, p.y - b * 0.6f}, {p.x + b, p.y + b * 0.8f}, hs.down ? IM_COL32(170, 170, 170, 255)
-                                                                                      : IM_COL32(250, 246, 236, 255));
-      dl->AddRectFilled({p.x - b, p.y - b}, {p.x + b, p.y - b * 0.6f}, draw::place_colour(wh.place));
-      if (hs.busy) dl->AddRectFilled({p.x - b, p.y + b * 0.8f}, {p.x + b, p.y + b}, IM_COL32(255, 200, 40, 255));
-      if (hs.closed()) dl->AddRectFilled({p.x - b, p.y - b * 0.2f}, {p.x + b, p.y + b * 0.3f}, draw::col::kClosed);
-      if (hs.next_retry) dl->AddRectFilled({p.x + b, p.y - b}, {p.x + b + 6, p.y - b + 6}, draw::col::kDeferred);
-      if (hs.tray > 0) dl->AddRectFilled({p.x - b - 7, p.y}, {p.x - b - 1, p.y + 5}, draw::col::kSealed);
-      consider(Hit::kHost, h, dist2(mouse, p), b + 4);
-    } else {
-      draw::building(dl, wh.place, p, s, hs.down);
-    }
-    // Name and role under the building.
     const float font = ImGui::GetFontSize();
     const float label_scale = std::clamp(s / c.s, 0.7f, 1.f);
-    const std::string name = wh.name;
+    const std::string name = world.hosts[h].name;
     const ImVec2 nsz = ImGui::GetFont()->CalcTextSizeA(font * label_scale, 1e9f, 0, name.c_str());
     const ImVec2 np{p.x - nsz.x / 2, p.y + 34 * s};
     // Crowded: a name that would cover another is left to the tooltip.
@@ -197,14 +190,42 @@ void MapPanel::draw(Ctx& c, ImVec2 size) {
       dl->AddText(ImGui::GetFont(), font * label_scale, np, draw::col::kText, name.c_str());
     }
     if (world.hosts.size() <= 30) {
-      const char* role = place_name(wh.place, c.lang());
+      const char* role = place_name(world.hosts[h].place, c.lang());
       const ImVec2 rsz = ImGui::GetFont()->CalcTextSizeA(font * 0.82f * label_scale, 1e9f, 0, role);
       dl->AddText(ImGui::GetFont(), font * 0.82f * label_scale, {p.x - rsz.x / 2, np.y + nsz.y + 1},
-                  draw::place_colour(wh.place), role);
+                  draw::place_colour(world.hosts[h].place), role);
     }
+  };
+  if (crowded) {
+    // Names go under the buildings (as on a small map, where each building
+    // is drawn after its neighbour's name), in one blended pass of text.
+    draw::opaque_end(dl);
+    for (std::size_t h = 0; h < world.hosts.size(); ++h) draw_label(h);
+    draw::opaque_begin(dl);
+  }
+  for (std::size_t h = 0; h < world.hosts.size(); ++h) {
+    const auto& wh = world.hosts[h];
+    const auto& hs = scene.hosts[h];
+    const ImVec2 p = host_pos(h);
+    if (c.state.selection.host == h && !crowded) dl->AddCircleFilled(p, 50 * s, IM_COL32(120, 180, 255, 110), 40);
+    if (hs.busy && !crowded) dl->AddCircle(p, 46 * s, IM_COL32(255, 200, 40, 220), 40, 4 * s);
     if (crowded) {
-      // The name was handled above; badges are the small marks drawn with the building.
+      // Walls and a roof in the role's colour; busy offices get a yellow doorstep.
+      const float b = 24 * s + 4;
+      dl->AddRectFilled({p.x - b, p.y - b * 0.6f}, {p.x + b, p.y + b * 0.8f}, hs.down ? IM_COL32(170, 170, 170, 255)
+                                                                                      : IM_COL32(250, 246, 236, 255));
+      dl->AddRectFilled({p.x - b, p.y - b}, {p.x + b, p.y - b * 0.6f}, draw::place_colour(wh.place));
+      if (hs.busy) dl->AddRectFilled({p.x - b, p.y + b * 0.8f}, {p.x + b, p.y + b}, IM_COL32(255, 200, 40, 255));
+      if (hs.closed()) dl->AddRectFilled({p.x - b, p.y - b * 0.2f}, {p.x + b, p.y + b * 0.3f}, draw::col::kClosed);
+      if (hs.next_retry) dl->AddRectFilled({p.x + b, p.y - b}, {p.x + b + 6, p.y - b + 6}, draw::col::kDeferred);
+      if (hs.tray > 0) dl->AddRectFilled({p.x - b - 7, p.y}, {p.x - b - 1, p.y + 5}, draw::col::kSealed);
+      consider(Hit::kHost, h, dist2(mouse, p), b + 4);
+      continue;  // names: drawn in their own pass above
     } else {
+      draw::building(dl, wh.place, p, s, hs.down);
+    }
+    draw_label(h);
+    {
     if (hs.closed()) {
       std::string sign = closed_text;
       if (!hs.down && !hs.closed_ports.empty()) sign += fmt::format(" :{}", hs.closed_ports.front());
@@ -261,10 +282,25 @@ void MapPanel::draw(Ctx& c, ImVec2 size) {
     }
   }
 
+  if (crowded) draw::opaque_end(dl);
+
   // Letters on the roads: client to server on one lane, replies on the other.
   const auto& flights = c.index.flights();
   const float lane = std::max(4.f, 8.f * s);
   const bool simple = scene.letters.size() > 250;
+  auto letter_pos = [&](const LetterOnRoad& l) {
+    const float side = flights[l.flight].from_client ? 1.f : -1.f;
+    const ImVec2 p = at(l.x, l.y);
+    return ImVec2{p.x - l.dy * lane * side, p.y + l.dx * lane * side};
+  };
+  if (simple) {
+    // Many letters: opaque rectangles, blending off; the selected
+    // connection's see-through halo goes under them first.
+    for (const auto& l : scene.letters)
+      if (flights[l.flight].conn != 0 && flights[l.flight].conn == c.state.selection.conn)
+        dl->AddCircleFilled(letter_pos(l), 22 * s, IM_COL32(120, 180, 255, 130), 24);
+    draw::opaque_begin(dl);
+  }
   // On a crowded map, letters that would land on the same few pixels as one
   // already drawn are skipped: the picture is the same, the renderer's work is not.
   std::vector<std::uint8_t> occupied;
@@ -274,12 +310,9 @@ void MapPanel::draw(Ctx& c, ImVec2 size) {
   for (std::size_t k = 0; k < scene.letters.size(); ++k) {
     const auto& l = scene.letters[k];
     const Flight& f = flights[l.flight];
-    ImVec2 p = at(l.x, l.y);
-    const float side = f.from_client ? 1.f : -1.f;
-    p.x += -l.dy * lane * side;
-    p.y += l.dx * lane * side;
+    const ImVec2 p = letter_pos(l);
     const bool selected = f.conn != 0 && f.conn == c.state.selection.conn;
-    if (selected) dl->AddCircleFilled(p, 22 * s, IM_COL32(120, 180, 255, 130), 24);
+    if (selected && !simple) dl->AddCircleFilled(p, 22 * s, IM_COL32(120, 180, 255, 130), 24);
     const ImU32 tint = f.bounce ? draw::col::kBounce : f.spam ? draw::col::kSpam : 0;
     if (simple) {
       const int gx = std::clamp(static_cast<int>((p.x - p0.x) / cell), 0, grid_w - 1);
@@ -332,6 +365,8 @@ void MapPanel::draw(Ctx& c, ImVec2 size) {
     }
     consider(Hit::kLetter, k, dist2(mouse, p), 20 * s);
   }
+
+  if (simple) draw::opaque_end(dl);
 
   // What each eavesdropper reads off its road right now: a postcard's words, or nothing but ciphertext.
   const bool any_tap = std::any_of(world.links.begin(), world.links.end(), [](const WorldLink& l) { return l.tapped_by.has_value(); });

@@ -284,7 +284,9 @@ void SmtpTransport::open(const OpenRequest& request, std::function<void(OpenResu
                          OpenResult r;
                          r.failure = connect_failure_reply(request.host, request.address, request.port, cr.error,
                                                            cr.detail);
-                         return done(std::move(r));
+                         done(std::move(r));
+                         if (!alive.expired() && options_.on_link_freed) options_.on_link_freed();
+                         return;
                        }
                        auto link = std::make_shared<Link>(*this, request, std::move(done));
                        links_[link.get()] = link;
@@ -295,7 +297,9 @@ void SmtpTransport::open(const OpenRequest& request, std::function<void(OpenResu
 void SmtpTransport::forget(Link* link) {
   std::weak_ptr<int> alive = alive_;
   clock_.schedule(0, [this, alive, link] {
-    if (!alive.expired()) links_.erase(link);
+    if (alive.expired()) return;
+    links_.erase(link);
+    if (options_.on_link_freed) options_.on_link_freed();
   });
 }
 

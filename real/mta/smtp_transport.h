@@ -30,6 +30,10 @@ struct SmtpTransportOptions {
   // client session (commands, replies) of every connection.
   std::function<std::function<void(const ChannelEvent&)>(const OpenRequest&)> channel_observer;
   std::function<void(const OpenRequest&, const smtp::ClientEvent&)> client_observer;
+  // Called once a link has been freed, or after a failed connect has been
+  // reported: the moments live_links() may have dropped. The transport may
+  // not be destroyed inside this call (schedule that for a later turn).
+  std::function<void()> on_link_freed;
 };
 
 class SmtpTransport final : public Transport {

@@ -375,7 +375,11 @@ void Network::set_host_up(HostId id, bool up, bool silent, std::string_view reas
   if (h.info.up == up && (up || h.info.silent == silent)) return;
   h.info.up = up;
   h.info.silent = !up && silent;
-  topology_changed();  // a host that is down forwards nothing: routes change
+  // A host that is down forwards nothing, so routes through it change. A
+  // host with a single link forwards for nobody either way (going back out
+  // of it never beats the way in), and tree() reads a host's state only to
+  // decide whether it forwards: every cached route tree stays exact.
+  if (adjacency_[id].size() > 1) topology_changed();
   trace_.record(up ? EventKind::kHostUp : EventKind::kHostDown, h.info.name, 0,
                 OutagePayload{h.info.name, !up && silent, std::string(reason)});
   if (up) {
@@ -384,9 +388,10 @@ void Network::set_host_up(HostId id, bool up, bool silent, std::string_view reas
   }
   ++h.epoch;
   std::vector<std::pair<ConnId, int>> affected;
-  for (const auto& [cid, c] : conns_)
+  conns_.for_each([&](ConnId cid, const Conn* c) {
     for (int side = 0; side < 2; ++side)
       if (c->ends[side].alive && c->ends[side].host == id) affected.emplace_back(cid, side);
+  });
   for (const auto& [cid, side] : affected) {
     Conn& c = *conns_.at(cid);
     End& e = c.ends[side];
@@ -424,8 +429,9 @@ void Network::set_port_blocked(HostId host, std::uint16_t port, bool blocked, st
                 OutagePayload{name + ":" + std::to_string(port), false, std::string(reason)});
   if (!blocked) return;
   std::vector<ConnId> affected;
-  for (const auto& [cid, c] : conns_)
+  conns_.for_each([&](ConnId cid, const Conn* c) {
     if (c->ends[1].alive && c->ends[1].host == host && c->ends[1].endpoint.port == port) affected.push_back(cid);
+  });
   for (ConnId cid : affected) socket_reset(cid, 1);
 }
 
@@ -511,10 +517,10 @@ ConnId Network::connect(HostId from, Ipv4 to, std::uint16_t port, ConnectHandler
 }
 
 void Network::abort_connect(ConnId id) {
-  const auto it = conns_.find(id);
-  if (it == conns_.end() || !it->second->connecting) return;
-  it->second->on_connect = nullptr;
-  Conn& c = *it->second;
+  Conn* found = conns_.find(id);
+  if (found == nullptr || !found->connecting) return;
+  found->on_connect = nullptr;
+  Conn& c = *found;
   finish_connect(c, ConnectStatus::kAborted, "connection attempt abandoned");
 }
 
@@ -533,6 +539,7 @@ void Network::finish_connect(Conn& c, ConnectStatus status, std::string reason) 
   } else {
     client.alive = false;
     engine_.cancel(client.rto_timer);
+    client.rto_timer = {};  // else the record looks busy and is never retired
     client.unacked.clear();
     if (status == ConnectStatus::kRefused) record_conn(EventKind::kRefused, c, 0, reason);
     if (status == ConnectStatus::kTimedOut) record_conn(EventKind::kConnectTimeout, c, 0, reason);
@@ -551,10 +558,11 @@ void Network::finish_connect(Conn& c, ConnectStatus status, std::string reason) 
 
 std::vector<Socket> Network::sockets_of(HostId host) const {
   std::vector<Socket> out;
-  for (const auto& [cid, c] : conns_)
+  conns_.for_each([&](ConnId cid, const Conn* c) {
     for (int side = 0; side < 2; ++side)
       if (c->ends[side].alive && c->ends[side].established && c->ends[side].host == host)
         out.push_back(Socket(const_cast<Network*>(this), cid, side));
+  });
   return out;
 }
 
@@ -804,9 +812,24 @@ void Network::arrive_after_end(ConnId id, int to_side, HostId from, HostId to, E
   answer_rst();
 }
 
+void Network::ConnTable::emplace(ConnId id, std::unique_ptr<Conn> c) {
+  if (slots_.empty()) base_ = id;
+  if (id < base_ + slots_.size()) throw std::logic_error("Network: connection ids must grow");
+  slots_.resize(id - base_ + 1);
+  slots_.back() = std::move(c);
+}
+
+void Network::ConnTable::erase(ConnId id) {
+  if (find(id) == nullptr) return;
+  slots_[id - base_].reset();
+  while (!slots_.empty() && !slots_.front()) {  // the oldest ones went: the window slides on
+    slots_.pop_front();
+    ++base_;
+  }
+}
+
 Network::Conn* Network::live_conn(ConnId id) {
-  const auto it = conns_.find(id);
-  return it == conns_.end() ? nullptr : it->second.get();
+  return conns_.find(id);
 }
 
 const Network::Remains* Network::remains_of(ConnId id) const {
@@ -836,9 +859,9 @@ void Network::maybe_retire(Conn& c) {
 
 void Network::retire_finished() {
   for (const ConnId id : to_retire_) {
-    const auto it = conns_.find(id);
-    if (it == conns_.end()) continue;
-    Conn& c = *it->second;
+    Conn* found = conns_.find(id);
+    if (found == nullptr) continue;
+    Conn& c = *found;
     c.retire_queued = false;
     if (!retirable(c)) continue;
     Remains r;
@@ -850,7 +873,7 @@ void Network::retire_finished() {
       r.fin_received[side] = c.ends[side].fin_received;
     }
     retired_.emplace(id, r);
-    conns_.erase(it);
+    conns_.erase(id);
   }
   to_retire_.clear();
 }
@@ -975,7 +998,7 @@ void Network::on_rto(ConnId id, int side) {
 void Network::retransmit_stalled() {
   // Called when a host or link comes back: segments waiting for a route go
   // now rather than at their next backoff.
-  for (const auto& [cid, c] : conns_)
+  conns_.for_each([&](ConnId cid, Conn* c) {
     for (int side = 0; side < 2; ++side) {
       End& e = c->ends[side];
       if (!e.alive || e.unacked.empty() || !e.rto_timer) continue;
@@ -983,6 +1006,7 @@ void Network::retransmit_stalled() {
       const ConnId id = cid;
       e.rto_timer = engine_.schedule_in(0, [this, id, side] { on_rto(id, side); }, "retransmit after repair");
     }
+  });
 }
 
 void Network::kill_end(Conn& c, int side, std::string_view reason, bool record) {

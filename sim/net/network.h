@@ -35,6 +35,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <stdexcept>
 #include <memory>
 #include <optional>
 #include <string>
@@ -265,8 +266,33 @@ class Network {
   std::vector<LinkState> links_;
   std::map<std::pair<HostId, std::uint16_t>, AcceptHandler> listeners_;
   std::map<std::pair<HostId, std::uint16_t>, bool> blocked_;
-  // Connections still in play, in id order (outages walk them in that order).
-  std::map<ConnId, std::unique_ptr<Conn>> conns_;
+  // Connections still in play, by id. Ids are handed out in order, so a
+  // deque indexed by (id - first id still held) finds one without a search,
+  // and walking it visits them in id order (outages walk them in that order).
+  class ConnTable {
+   public:
+    Conn* find(ConnId id) const {
+      return id >= base_ && id - base_ < slots_.size() ? slots_[id - base_].get() : nullptr;
+    }
+    Conn* at(ConnId id) const {  // throws std::out_of_range like std::map::at
+      Conn* c = find(id);
+      if (c == nullptr) throw std::out_of_range("Network: no such connection");
+      return c;
+    }
+    void emplace(ConnId id, std::unique_ptr<Conn> c);  // ids in increasing order
+    void erase(ConnId id);
+    // Visits (id, Conn*) in id order; `f` must not add or remove connections.
+    template <class F>
+    void for_each(F&& f) const {
+      for (std::size_t i = 0; i < slots_.size(); ++i)
+        if (slots_[i]) f(base_ + i, slots_[i].get());
+    }
+
+   private:
+    ConnId base_ = 1;
+    std::deque<std::unique_ptr<Conn>> slots_;
+  };
+  ConnTable conns_;
   // Finished connections leave the table for a small record (see Remains):
   // late segments still draw the RST they always drew, and Socket handles
   // the roles still hold keep answering.

@@ -7,6 +7,7 @@
 #include "real/mta/services.h"
 #include "real/session/channel.h"
 #include "real/tls/demo_ca.h"
+#include "sim/roles/compact_spool.h"
 #include "sim/roles/tracing.h"
 #include "sim/services/services.h"
 #include "sim/world/world.h"
@@ -82,6 +83,7 @@ class RunContext {
   RoleOptions options;
   tls::DemoCa ca;
   tls::TlsContext client_tls;  // trusts the run's CA and verifies names
+  TextPool texts;              // shared by the servers' queue spools
 
   // A line of the story, told at `host`.
   void note(const std::string& host, std::string text, ConnId conn = 0);

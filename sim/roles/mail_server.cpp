@@ -110,6 +110,9 @@ class MailServer::Transport final : public mta::Transport {
  public:
   Transport(RunContext& ctx, HostId id, std::string host, mta::Duration reply_timeout)
       : ctx_(ctx), id_(id), host_(std::move(host)), reply_timeout_(reply_timeout) {}
+  ~Transport() override {
+    if (sweep_event_) ctx_.engine.cancel(sweep_event_);
+  }
 
   void open(const mta::OpenRequest& request, std::function<void(mta::OpenResult)> done) override {
     sweep();
@@ -127,6 +130,10 @@ class MailServer::Transport final : public mta::Transport {
     o.client_observer = [state](const mta::OpenRequest&, const smtp::ClientEvent& e) {
       if (state->tracer) state->tracer->on_smtp(e);
     };
+    // A finished attempt (connect refused, or its link closed after the MTA
+    // let go) is freed on the next turn, not when this server next connects:
+    // a server whose letters all wait for a down MX would otherwise keep one.
+    o.on_link_freed = [this] { schedule_sweep(); };
     attempt->transport = std::make_unique<mta::SmtpTransport>(*attempt->connector, ctx_.clock, std::move(o));
     mta::SmtpTransport& transport = *attempt->transport;
     attempts_.push_back(std::move(attempt));
@@ -171,6 +178,7 @@ class MailServer::Transport final : public mta::Transport {
       inner_.reset();
       state_->handle_alive = false;
     }
+    // (Dropping the handle quits the link; its closing calls on_link_freed.)
     void send(const mta::DeliveryJob& job, std::function<void(mta::JobResult)> done) override {
       inner_->send(job, std::move(done));
     }
@@ -191,6 +199,13 @@ class MailServer::Transport final : public mta::Transport {
     std::unique_ptr<mta::SmtpTransport> transport;  // declared last: goes first
   };
 
+  void schedule_sweep() {
+    if (sweep_event_) return;
+    sweep_event_ = ctx_.engine.schedule_in(0, [this] {
+      sweep_event_ = EventId{};
+      sweep();
+    });
+  }
   void sweep() {
     attempts_.remove_if([](const std::unique_ptr<Attempt>& a) {
       return a->state->opened && !a->state->handle_alive && a->transport->live_links() == 0;
@@ -202,6 +217,7 @@ class MailServer::Transport final : public mta::Transport {
   std::string host_;
   mta::Duration reply_timeout_;
   std::list<std::unique_ptr<Attempt>> attempts_;
+  EventId sweep_event_;
 };
 
 // ---- the relay host as a transport for relay domains ------------------------------
@@ -276,7 +292,7 @@ MailServer::MailServer(RunContext& ctx, HostId id, const HostSpec& spec)
       spec_(spec),
       dns_(ctx.world.resolver(id)),
       resolver_(std::make_unique<TransportMap>(ctx, dns_, spec)),
-      spool_(ctx.clock, kMillisecond) {
+      spool_(ctx.texts, ctx.clock, kMillisecond) {
   // Mailboxes: "bob" per local part when the scenario lists local parts,
   // full addresses when any user is written as one.
   full_address_mailboxes_ = std::any_of(spec_.users.begin(), spec_.users.end(),

@@ -15,7 +15,6 @@
 #include "real/mta/inbound.h"
 #include "real/mta/mta.h"
 #include "real/mta/smtp_transport.h"
-#include "real/mta/spool.h"
 #include "real/mta/store_delivery.h"
 #include "real/store/memory_store.h"
 #include "real/store/users.h"
@@ -91,7 +90,7 @@ class MailServer {
   const HostSpec& spec_;
   SimResolver dns_;
   std::unique_ptr<TransportMap> resolver_;  // dns_, plus relay_host for relay domains
-  mta::MemorySpool spool_;
+  CompactSpool spool_;
   store::MemoryStore store_;
   store::UserTable users_;
   bool full_address_mailboxes_ = false;

@@ -36,7 +36,9 @@ sim_out=$(timeout 3600 "$BENCH" "$@") || echo "(not every message was delivered,
 echo "$sim_out" | grep -v '^RESULT'
 sim_rate=$(echo "$sim_out" | sed -n 's/^RESULT msgs_per_s=\([0-9.]*\).*/\1/p')
 sim_cpu_rate=$(echo "$sim_out" | sed -n 's/^RESULT .*msgs_per_cpu_s=\([0-9.]*\).*/\1/p')
-sim_bytes=$(echo "$sim_out" | sed -n 's/^RESULT .*bytes_per_queued=\([0-9.]*\).*/\1/p')
+sim_bytes=$(echo "$sim_out" | sed -n 's/^RESULT .* bytes_per_queued=\([0-9.]*\).*/\1/p')
+sim_rss_bytes=$(echo "$sim_out" | sed -n 's/^RESULT .*rss_per_queued=\([0-9.]*\).*/\1/p')
+sim_marginal=$(echo "$sim_out" | sed -n 's/^RESULT .*marginal_per_queued=\([0-9.]*\).*/\1/p')
 
 port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 sink_user=()
@@ -66,11 +68,13 @@ twenty=$(loopback 20)
 echo "  20 sessions: $twenty messages/s"
 echo "== load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== comparison (the simulator is single-threaded: the headline is against ONE session)"
-/usr/bin/python3 - "$sim_rate" "$sim_cpu_rate" "$one" "$twenty" "$sim_bytes" <<'EOF'
+/usr/bin/python3 - "$sim_rate" "$sim_cpu_rate" "$one" "$twenty" "$sim_bytes" "$sim_rss_bytes" "$sim_marginal" <<'EOF'
 import sys
-sim, sim_cpu, one, twenty, per_queued = (float(x or 0) for x in sys.argv[1:])
+sim, sim_cpu, one, twenty, per_queued, rss_per_queued, marginal = (float(x or 0) for x in sys.argv[1:])
 print(f"  simulator {sim:.0f} msg/s wall ({sim_cpu:.0f} per CPU second)")
 print(f"  vs 1 session:   {sim / one if one else 0:.2f}x   (target >= 10x)")
 print(f"  vs 20 sessions: {sim / twenty if twenty else 0:.2f}x")
-print(f"  memory per queued message: {per_queued:.0f} B   (target < 2048 B)")
+print(f"  vs 1 session, per CPU second: {sim_cpu / one if one else 0:.2f}x")
+print(f"  memory per queued (held) message: {per_queued:.0f} B heap, {rss_per_queued:.0f} B RSS,"
+      f" one more: {marginal:.0f} B   (target < 2048 B)")
 EOF

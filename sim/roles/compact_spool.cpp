@@ -1,0 +1,117 @@
+// The simulator's compact queue spool (see compact_spool.h).
+#include "sim/roles/compact_spool.h"
+
+namespace mailsim::sim::roles {
+
+// ---- TextPool ---------------------------------------------------------------------
+
+const std::string& TextPool::str(const Text& t) {
+  static const std::string empty;
+  return t ? *t : empty;
+}
+
+TextPool::Text TextPool::intern(const std::string& s) {
+  if (s.empty()) return nullptr;
+  if (auto it = texts_.find(s); it != texts_.end()) {
+    if (auto live = it->second.lock()) return live;
+    texts_.erase(it);
+  }
+  // The last holder's release takes the text out of the pool before the
+  // buffer goes, so no key ever views freed memory.
+  auto* raw = new std::string(s);
+  Text text(raw, [this](const std::string* p) {
+    auto it = texts_.find(*p);
+    if (it != texts_.end() && it->first.data() == p->data()) texts_.erase(it);
+    delete p;
+  });
+  texts_.emplace(std::string_view(*raw), text);
+  return text;
+}
+
+// ---- CompactSpool -------------------------------------------------------------------
+
+void CompactSpool::finish(Done done, bool ok) {
+  if (!done) return;
+  if (latency_ > 0) {
+    clock_.schedule(latency_, [done = std::move(done), ok] { done(ok); });
+  } else {
+    done(ok);
+  }
+}
+
+void CompactSpool::set(Text& slot, const std::string& s) {
+  if (TextPool::str(slot) == s) return;
+  slot = pool_.intern(s);
+}
+
+void CompactSpool::store(Record& r, const mta::QueueEntry& e) {
+  set(r.sender, e.sender);
+  set(r.client, e.client);
+  set(r.last_reason, e.last_reason);
+  if (!r.message.shares_buffer_with(e.message)) r.message = e.message;
+  r.recipients.resize(e.recipients.size());
+  for (std::size_t i = 0; i < e.recipients.size(); ++i) {
+    const auto& from = e.recipients[i];
+    auto& to = r.recipients[i];
+    set(to.address, from.address);
+    set(to.status, from.status);
+    set(to.diagnostic, from.diagnostic);
+    set(to.remote_mta, from.remote_mta);
+    to.state = from.state;
+    to.reported = from.reported;
+    to.delay_reported = from.delay_reported;
+  }
+  r.arrival = e.arrival;
+  r.next_attempt = e.next_attempt;
+  r.attempts = e.attempts;
+  r.state = e.state;
+}
+
+void CompactSpool::put(const mta::QueueEntry& entry, Done done) {
+  store(entries_[entry.id], entry);
+  finish(std::move(done), true);
+}
+
+void CompactSpool::update(const mta::QueueEntry& entry, Done done) {
+  auto it = entries_.find(entry.id);
+  if (it == entries_.end()) return finish(std::move(done), false);
+  store(it->second, entry);
+  finish(std::move(done), true);
+}
+
+void CompactSpool::remove(const mta::QueueId& id, Done done) {
+  entries_.erase(id);
+  finish(std::move(done), true);
+}
+
+std::vector<mta::QueueEntry> CompactSpool::load_all() {
+  std::vector<mta::QueueEntry> out;
+  out.reserve(entries_.size());
+  for (const auto& [id, r] : entries_) {
+    mta::QueueEntry e;
+    e.id = id;
+    e.sender = TextPool::str(r.sender);
+    e.client = TextPool::str(r.client);
+    e.last_reason = TextPool::str(r.last_reason);
+    e.message = r.message;
+    for (const auto& from : r.recipients) {
+      mta::RecipientStatus to;
+      to.address = TextPool::str(from.address);
+      to.status = TextPool::str(from.status);
+      to.diagnostic = TextPool::str(from.diagnostic);
+      to.remote_mta = TextPool::str(from.remote_mta);
+      to.state = from.state;
+      to.reported = from.reported;
+      to.delay_reported = from.delay_reported;
+      e.recipients.push_back(std::move(to));
+    }
+    e.arrival = r.arrival;
+    e.next_attempt = r.next_attempt;
+    e.attempts = r.attempts;
+    e.state = r.state;
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+}  // namespace mailsim::sim::roles

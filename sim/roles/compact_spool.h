@@ -1,0 +1,78 @@
+// The simulator's queue spool: real/mta's Spool contract (durable put,
+// update, remove, load_all after a restart of the MTA object) kept in memory
+// like mta::MemorySpool, but compactly, because a large run holds tens of
+// thousands of letters at once. An entry keeps its message bytes shared with
+// the MTA's own copy (mta::MessageBytes), and every text field (sender,
+// client, addresses, status codes, diagnostics, the last reason) as a
+// reference into a TextPool that the whole run shares: the hundred letters
+// deferred with "421 4.4.2 ... connection refused" hold one copy of it.
+#pragma once
+
+#include "real/mta/spool.h"
+
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace mailsim::sim::roles {
+
+// Immutable texts, one buffer per distinct text still in use; a text leaves
+// the pool when its last holder lets go. Single-threaded; must outlive every
+// Text it handed out.
+class TextPool {
+ public:
+  using Text = std::shared_ptr<const std::string>;
+  // A shared buffer holding `s`; nullptr for the empty text.
+  Text intern(const std::string& s);
+  static const std::string& str(const Text& t);
+  std::size_t size() const { return texts_.size(); }
+
+ private:
+  // Keys view the pooled buffers; a buffer's deleter erases its key first.
+  std::unordered_map<std::string_view, std::weak_ptr<const std::string>> texts_;
+};
+
+class CompactSpool final : public mta::Spool {
+ public:
+  // `pool` must outlive the spool. Callbacks run `fsync_latency` later on `clock`.
+  CompactSpool(TextPool& pool, mta::Clock& clock, mta::Duration fsync_latency)
+      : pool_(pool), clock_(clock), latency_(fsync_latency) {}
+
+  void put(const mta::QueueEntry& entry, Done done) override;
+  void update(const mta::QueueEntry& entry, Done done) override;
+  void remove(const mta::QueueId& id, Done done) override;
+  std::vector<mta::QueueEntry> load_all() override;
+
+  std::size_t size() const { return entries_.size(); }
+
+ private:
+  using Text = TextPool::Text;
+  struct Recipient {
+    Text address, status, diagnostic, remote_mta;
+    mta::RecipientState state = mta::RecipientState::pending;
+    bool reported = false;
+    bool delay_reported = false;
+  };
+  struct Record {
+    Text sender, client, last_reason;
+    mta::MessageBytes message;
+    std::vector<Recipient> recipients;
+    mta::TimePoint arrival = 0, next_attempt = 0;
+    int attempts = 0;
+    mta::QueueState state = mta::QueueState::incoming;
+  };
+  // Keeps `slot` when it already says `s` (an update rarely changes a text).
+  void set(Text& slot, const std::string& s);
+  void store(Record& r, const mta::QueueEntry& e);
+  void finish(Done done, bool ok);
+
+  TextPool& pool_;
+  mta::Clock& clock_;
+  mta::Duration latency_;
+  std::map<mta::QueueId, Record> entries_;
+};
+
+}  // namespace mailsim::sim::roles

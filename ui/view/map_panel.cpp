@@ -199,8 +199,25 @@ void MapPanel::draw(Ctx& c, ImVec2 size) {
   if (crowded) {
     // Names go under the buildings (as on a small map, where each building
     // is drawn after its neighbour's name), in one blended pass of text.
+    // Only the office under the pointer and the selected one are named:
+    // two hundred names cover each other and the roads, and cost a software
+    // renderer a quarter of the frame. Every office still names itself on
+    // hover (the tooltip) and in the panels.
     draw::opaque_end(dl);
-    for (std::size_t h = 0; h < world.hosts.size(); ++h) draw_label(h);
+    std::size_t pointed = world.hosts.size();
+    float pointed_d2 = 1e30f;
+    if (map_hovered) {
+      const float reach = 24 * s + 8;
+      for (std::size_t h = 0; h < world.hosts.size(); ++h) {
+        const float d2 = dist2(mouse, host_pos(h));
+        if (d2 < reach * reach && d2 < pointed_d2) {
+          pointed = h;
+          pointed_d2 = d2;
+        }
+      }
+    }
+    for (std::size_t h = 0; h < world.hosts.size(); ++h)
+      if (h == pointed || c.state.selection.host == h) draw_label(h);
     draw::opaque_begin(dl);
   }
   for (std::size_t h = 0; h < world.hosts.size(); ++h) {

@@ -16,6 +16,7 @@
 #include <optional>
 #include <sstream>
 #include <thread>
+#include <utility>
 
 namespace mailsim::mta {
 
@@ -442,8 +443,16 @@ FileSpool::FileSpool(fs::path directory, FileSpoolOptions options)
       bool ok = true;
       for (const auto& s : segs) ok = ::fdatasync(s->fd) == 0 && ok;
       syncs_.fetch_add(1);  // before the post: a callback sees its own sync counted
+      if (ok) {
+        // put_concurrent()'s callers hear it here, without waiting for a
+        // turn of the owner's thread (their reply is a 250 on a socket).
+        // Every waiter taken in this round is covered by `lsn`.
+        for (auto& w : waiters)
+          if (w.any_thread && w.done) std::exchange(w.done, nullptr)(true);
+      }
       options_.post([this, alive, lsn, ok, waiters = std::move(waiters)]() mutable {
         if (alive.expired()) return;
+        std::lock_guard owner(owner_mutex_);
         on_synced(lsn, ok, std::move(waiters));
       });
       lock.lock();
@@ -730,6 +739,23 @@ void FileSpool::drop_home(const QueueId& id) {
 // ---- the Spool interface ----------------------------------------------------------------
 
 void FileSpool::put(const QueueEntry& entry, Done done) {
+  std::lock_guard owner(owner_mutex_);
+  put_locked(entry, std::move(done), false);
+}
+
+bool FileSpool::put_concurrent(const QueueEntry& entry, Done done) {
+  std::lock_guard owner(owner_mutex_);
+  if (live_.count(entry.id) != 0) return false;  // never replace a queued entry
+  put_locked(entry, std::move(done), true);
+  return true;
+}
+
+bool FileSpool::contains(const QueueId& id) const {
+  std::lock_guard owner(owner_mutex_);
+  return live_.count(id) != 0;
+}
+
+void FileSpool::put_locked(const QueueEntry& entry, Done done, bool any_thread) {
   forget_opened_entries();
   if (!ensure_open()) {
     if (done) done(false);
@@ -754,17 +780,18 @@ void FileSpool::put(const QueueEntry& entry, Done done) {
   if (committer_) {
     {
       std::lock_guard lock(committer_->m);
-      committer_->waiters.push_back(Pending{written_lsn_, std::move(done)});
+      committer_->waiters.push_back(Pending{written_lsn_, std::move(done), any_thread});
       committer_->urgent = true;
     }
     committer_->wake_sync.notify_one();
   } else {
-    waiting_.push_back(Pending{written_lsn_, std::move(done)});
+    waiting_.push_back(Pending{written_lsn_, std::move(done), any_thread});
     request_sync(true);
   }
 }
 
 void FileSpool::update(const QueueEntry& entry, Done done) {
+  std::lock_guard owner(owner_mutex_);
   forget_opened_entries();
   if (!ensure_open() || live_.count(entry.id) == 0) {
     if (done) done(false);
@@ -787,6 +814,7 @@ void FileSpool::update(const QueueEntry& entry, Done done) {
 }
 
 void FileSpool::remove(const QueueId& id, Done done) {
+  std::lock_guard owner(owner_mutex_);
   forget_opened_entries();
   if (!ensure_open()) {
     if (done) done(false);
@@ -807,6 +835,7 @@ void FileSpool::remove(const QueueId& id, Done done) {
 }
 
 std::vector<QueueEntry> FileSpool::load_all() {
+  std::lock_guard owner(owner_mutex_);
   if (!ensure_open()) throw std::runtime_error(failure_.empty() ? dir_.string() + ": cannot open the queue" : failure_);
   if (!opened_entries_taken_) {
     opened_entries_taken_ = true;
@@ -847,6 +876,7 @@ void FileSpool::request_sync(bool urgent) {
   std::weak_ptr<int> alive = alive_;
   commit_timer_ = options_.clock->schedule(options_.group_commit_window, [this, alive] {
     if (alive.expired()) return;
+    std::lock_guard owner(owner_mutex_);
     commit_scheduled_ = false;
     commit_inline();
   });
@@ -869,6 +899,7 @@ void FileSpool::commit_inline() {
 }
 
 void FileSpool::flush() {
+  std::lock_guard owner(owner_mutex_);
   if (!opened_) return;
   if (!committer_) return commit_inline();
   std::vector<Pending> waiters;
@@ -948,6 +979,7 @@ void FileSpool::collect_garbage() {
 // ---- inspection -------------------------------------------------------------------------
 
 FileSpoolStats FileSpool::stats() const {
+  std::lock_guard owner(owner_mutex_);
   FileSpoolStats s = stats_;
   s.syncs = syncs_.load();
   return s;

@@ -46,11 +46,15 @@
 // are copied forward as fresh P records (compaction); on open, every live
 // entry is copied into a fresh segment and all older segments go.
 //
-// Threads: every call comes from one thread, the owner's (the MTA thread).
+// Threads: calls come from one thread, the owner's (the MTA thread), with one
+// exception: put_concurrent() and contains() may be called from any thread
+// (real/net's SMTP connections write their messages themselves, so the 250
+// needs no round trip through the MTA thread). A mutex orders the appends.
 // With `post` set, a committer thread runs the fdatasyncs, segment deletions
 // and the zero-filling of the next segment, and hands completions back to the
-// owner through `post`; the owner only ever does write()s. Without it,
-// everything runs on the owner's thread (tests, tools).
+// owner through `post` (put_concurrent's it runs itself, at once); the
+// owner only ever does write()s. Without it, everything runs on the calling
+// thread (tests, tools).
 #pragma once
 
 #include <atomic>
@@ -60,6 +64,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
@@ -109,6 +114,16 @@ class FileSpool final : public Spool {
   FileSpool& operator=(const FileSpool&) = delete;
 
   void put(const QueueEntry& entry, Done done) override;
+  // put() for a new entry from any thread. `done` runs once: with true on
+  // the committer thread right after the fdatasync that covers the record
+  // (without a committer: on whichever thread syncs), with false on the
+  // owner's thread (or at once) when the spool failed. It must be quick and
+  // thread-safe (post somewhere). Returns false, and never calls `done`,
+  // when an entry with this id is queued already (ids must be new: this
+  // never replaces one).
+  bool put_concurrent(const QueueEntry& entry, Done done);
+  // Is an entry with this id queued? Any thread.
+  bool contains(const QueueId& id) const;
   void update(const QueueEntry& entry, Done done) override;
   void remove(const QueueId& id, Done done) override;
   // First call: replays the journal, copies the live entries into a new
@@ -145,8 +160,10 @@ class FileSpool final : public Spool {
   struct Pending {
     std::uint64_t lsn;  // durable once the sync covers this many appended bytes
     Done done;
+    bool any_thread = false;  // put_concurrent(): the committer may run `done`
   };
 
+  void put_locked(const QueueEntry& entry, Done done, bool any_thread);
   bool ensure_open();
   void forget_opened_entries();
   void open_journal();
@@ -170,6 +187,11 @@ class FileSpool final : public Spool {
 
   std::filesystem::path dir_;
   FileSpoolOptions options_;
+  // Held by every public call and by the completions posted to the owner:
+  // the owner's state below is shared with put_concurrent() callers.
+  // Recursive: a completion's callback may call update()/remove() (or, in
+  // inline mode, a put's sync completes inside put()).
+  mutable std::recursive_mutex owner_mutex_;
   bool opened_ = false;
   bool failed_ = false;
   std::string failure_;

@@ -205,9 +205,7 @@ void Mta::schedule_retry(Entry& e, TimePoint at) {
 // ---- SMTP server decisions --------------------------------------------------------
 
 Reply Mta::check_sender(const ClientInfo&, const std::string& sender) const {
-  if (!sender.empty() && !parse_mailbox(sender))
-    return make_reply(501, "5.1.7", "<" + sender + ">: Bad sender address syntax");
-  return make_reply(250, "2.1.0", "Ok");
+  return InboundPolicy::check_sender(sender);  // pure: real/net asks it on the io thread too
 }
 
 void Mta::check_recipient(const ClientInfo& client, const std::string& recipient,
@@ -248,12 +246,37 @@ void Mta::receive(const ClientInfo& client, std::string sender, std::vector<std:
   if (recipients.empty()) return done(make_reply(554, "5.5.1", "Error: no valid recipients"));
 
   auto e = std::make_unique<Entry>();
-  auto& q = e->q;
-  q.id = new_id();
+  e->q = received_entry(client, new_id(), std::move(sender), std::move(recipients), std::move(message),
+                        clock_.now());
+
+  auto id = e->q.id;
+  entries_[id] = std::move(e);
+  spool_.put(entries_[id]->q, guarded([this, id, done = std::move(done)](bool ok) {
+               Entry* en = entry(id);
+               if (!en) return;
+               if (!ok) {
+                 entries_.erase(id);
+                 return done(make_reply(451, "4.3.0", "Error: queue file write error, try again later"));
+               }
+               std::vector<std::string> rcpts;
+               for (const auto& r : en->q.recipients) rcpts.push_back(r.address);
+               emit(event::Received{id, en->q.sender, rcpts, en->q.client, en->q.message.size()});
+               done(received_reply(id));
+               // The queue manager picks it up on the next turn of the loop,
+               // after the reply has gone out.
+               en = entry(id);
+               if (en) schedule_retry(*en, clock_.now());
+             }));
+}
+
+QueueEntry Mta::received_entry(const ClientInfo& client, QueueId id, std::string sender,
+                              std::vector<std::string> recipients, std::string message, TimePoint now) const {
+  QueueEntry q;
+  q.id = std::move(id);
   q.sender = std::move(sender);
   for (auto& r : recipients) q.recipients.push_back(pending_recipient(std::move(r)));
   q.client = client.describe();
-  q.arrival = clock_.now();
+  q.arrival = now;
   q.next_attempt = q.arrival;
   q.state = QueueState::incoming;
 
@@ -268,25 +291,42 @@ void Mta::receive(const ClientInfo& client, std::string sender, std::vector<std:
   ri.tls = client.tls;
   ri.when = q.arrival;
   q.message = received_field(ri) + message;
+  return q;
+}
 
+Reply Mta::received_reply(const QueueId& id) { return make_reply(250, "2.0.0", "Ok: queued as " + id); }
+
+std::variant<QueueEntry, Reply> Mta::prepare_received(const ClientInfo& client, const std::string& sender,
+                                                      const std::vector<std::string>& recipients,
+                                                      std::string message, TimePoint now,
+                                                      const std::function<bool(const QueueId&)>& taken) const {
+  // receive()'s checks, in its order.
+  if (message.size() > config_.message_size_limit)
+    return make_reply(552, "5.3.4", "Message size exceeds fixed limit");
+  if (recipients.empty()) return make_reply(554, "5.5.1", "Error: no valid recipients");
+  // new_id()'s format from the same counter (entries_ belongs to the MTA
+  // thread: the caller's `taken` and the spool stand in for its check).
+  const auto secs = static_cast<std::uint32_t>(now / kSecond);
+  std::string id;
+  for (int tries = 0; tries <= 0xFFFF; ++tries) {
+    id = fmt::format("{:08X}{:04X}", secs, static_cast<unsigned>(id_counter_++ & 0xFFFF));
+    if (!taken || !taken(id)) break;
+  }
+  return received_entry(client, std::move(id), sender, recipients, std::move(message), now);
+}
+
+void Mta::adopt_received(QueueEntry q) {
+  // What receive() does once its put succeeded.
   auto id = q.id;
+  if (entries_.count(id)) return;  // cannot happen: the spool refused a queued id
+  auto e = std::make_unique<Entry>();
+  e->q = std::move(q);
+  Entry& en = *e;
   entries_[id] = std::move(e);
-  spool_.put(entries_[id]->q, guarded([this, id, done = std::move(done)](bool ok) {
-               Entry* en = entry(id);
-               if (!en) return;
-               if (!ok) {
-                 entries_.erase(id);
-                 return done(make_reply(451, "4.3.0", "Error: queue file write error, try again later"));
-               }
-               std::vector<std::string> rcpts;
-               for (const auto& r : en->q.recipients) rcpts.push_back(r.address);
-               emit(event::Received{id, en->q.sender, rcpts, en->q.client, en->q.message.size()});
-               done(make_reply(250, "2.0.0", "Ok: queued as " + id));
-               // The queue manager picks it up on the next turn of the loop,
-               // after the reply has gone out.
-               en = entry(id);
-               if (en) schedule_retry(*en, clock_.now());
-             }));
+  std::vector<std::string> rcpts;
+  for (const auto& r : en.q.recipients) rcpts.push_back(r.address);
+  emit(event::Received{id, en.q.sender, rcpts, en.q.client, en.q.message.size()});
+  schedule_retry(en, clock_.now());
 }
 
 // Queues a message we wrote ourselves (a DSN).

@@ -21,11 +21,14 @@
 // callbacks from the services then do nothing.
 #pragma once
 
+#include <atomic>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "real/mta/config.h"
@@ -95,6 +98,28 @@ class Mta {
   void receive(const ClientInfo& client, std::string sender, std::vector<std::string> recipients,
                std::string message, std::function<void(Reply)> done);
 
+  // ---- receive() in three steps, for a host whose SMTP connections run on
+  // other threads and write the spool themselves (real/net: no round trip
+  // through this thread before the 250) -----------------------------------
+  //   1. prepare_received()   any thread: receive()'s checks and its queue
+  //                           entry (fresh id, our Received: header), or the
+  //                           error reply;
+  //   2. the host stores the entry durably in this Mta's spool (FileSpool::
+  //      put_concurrent, which refuses an id that is queued already: then
+  //      prepare again) and answers received_reply(id);
+  //   3. adopt_received()     this thread: queues the stored entry as
+  //                           receive() does once its put succeeded.
+  // Thread-safe: reads only the configuration and an atomic id counter.
+  // `taken` (may be empty) says an id is in use already (the spool's
+  // contains()): another is taken then.
+  std::variant<QueueEntry, Reply> prepare_received(const ClientInfo& client, const std::string& sender,
+                                                   const std::vector<std::string>& recipients,
+                                                   std::string message, TimePoint now,
+                                                   const std::function<bool(const QueueId&)>& taken = {}) const;
+  // "250 2.0.0 Ok: queued as <id>".
+  static Reply received_reply(const QueueId& id);
+  void adopt_received(QueueEntry entry);
+
   // ---- operator actions and inspection ------------------------------------
 
   // Retries every deferred message now (Postfix "postqueue -f").
@@ -117,6 +142,9 @@ class Mta {
 
   // queue
   QueueId new_id();
+  // The queue entry receive() makes (state incoming, our Received: on top).
+  QueueEntry received_entry(const ClientInfo& client, QueueId id, std::string sender,
+                            std::vector<std::string> recipients, std::string message, TimePoint now) const;
   Entry* entry(const QueueId& id);
   void emit(EventPayload payload);
   void set_state(Entry& e, QueueState to);
@@ -166,7 +194,9 @@ class Mta {
   // queued message while it sends it.
   std::multimap<std::string, std::unique_ptr<IdleConnection>> idle_;  // key: host:port
   std::map<Connection*, std::unique_ptr<Connection>> busy_;          // sending a job
-  std::uint64_t id_counter_ = 0;
+  // Atomic: prepare_received() takes ids on other threads. new_id() and it
+  // never share a value, so their ids differ within a second.
+  mutable std::atomic<std::uint64_t> id_counter_{0};
 
   struct VerifyResult {
     Reply reply;

@@ -1,8 +1,13 @@
 // Relay policy and recipient-check replies (RFC 5321 §3.6.2, §7.1; RFC 3463).
 #include "real/mta/policy.h"
 
+#include "real/mta/address.h"
+#include "real/mta/config.h"
+#include "real/mta/services.h"
+
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstring>
@@ -99,6 +104,55 @@ bool in_networks(std::string_view address, const std::vector<std::string>& netwo
   for (const auto& n : networks)
     if (in_network(*addr, n)) return true;
   return false;
+}
+
+// ---- InboundPolicy ------------------------------------------------------------------
+
+InboundPolicy::InboundPolicy(const MtaConfig& config, const LocalDelivery* local)
+    : trusted_networks_(config.trusted_networks),
+      open_relay_(config.open_relay),
+      verify_relay_recipients_(config.verify_relay_recipients),
+      local_(local) {
+  for (const auto& d : config.local_domains) local_domains_.push_back(normalize_domain(d));
+  for (const auto& d : config.relay_domains) relay_domains_.push_back(normalize_domain(d));
+}
+
+Reply InboundPolicy::check_sender(std::string_view sender) {
+  if (!sender.empty() && !parse_mailbox(sender))
+    return make_reply(501, "5.1.7", "<" + std::string(sender) + ">: Bad sender address syntax");
+  return make_reply(250, "2.1.0", "Ok");
+}
+
+bool InboundPolicy::is_local_domain(std::string_view domain) const {
+  const auto d = normalize_domain(domain);
+  return std::find(local_domains_.begin(), local_domains_.end(), d) != local_domains_.end();
+}
+
+bool InboundPolicy::is_relay_domain(std::string_view domain) const {
+  const auto d = normalize_domain(domain);
+  return std::find(relay_domains_.begin(), relay_domains_.end(), d) != relay_domains_.end();
+}
+
+std::optional<Reply> InboundPolicy::quick_recipient(bool authenticated, std::string_view client_address,
+                                                    std::string_view recipient) const {
+  // The steps of Mta::check_recipient, in its order.
+  const auto addr = parse_mailbox(recipient);
+  if (!addr) return reply_bad_address(recipient);
+  RelayQuestion q;
+  q.authenticated = authenticated;
+  q.trusted_network = in_networks(client_address, trusted_networks_);
+  q.local_domain = is_local_domain(addr->domain);
+  q.relay_domain = is_relay_domain(addr->domain);
+  q.open_relay = open_relay_;
+  const auto verdict = relay_verdict(q);
+  if (verdict == RelayVerdict::denied) return std::nullopt;  // the Mta records the refusal
+  if (verdict == RelayVerdict::local) {
+    if (is_postmaster(addr->local) || (local_ && local_->has_mailbox(addr->local, addr->domain)))
+      return reply_recipient_ok();
+    return std::nullopt;  // unknown user: recorded by the Mta
+  }
+  if (q.relay_domain && verify_relay_recipients_) return std::nullopt;  // a probe of the next hop
+  return reply_recipient_ok();
 }
 
 }  // namespace mailsim::mta

@@ -21,6 +21,11 @@ void Connection::start() {
   asio::dispatch(socket_.get_executor(), [self = shared_from_this()] {
     if (self->started_ || self->closed_) return;
     self->started_ = true;
+    boost::system::error_code ignored;
+    // Replies are written at once (see maybe_write); a command-reply protocol
+    // gains nothing from Nagle's algorithm, only delays.
+    self->socket_.non_blocking(true, ignored);
+    self->socket_.set_option(tcp::no_delay(true), ignored);
     self->wire_->start();
     self->service();
   });
@@ -102,7 +107,8 @@ void Connection::service() {
     return;
   }
   maybe_read();
-  if (!reading_ && !writing_) disarm_deadline();
+  // Neither reading nor writing (a decision is pending): no deadline runs;
+  // a timer still waiting finds it so and stops (on_deadline).
 }
 
 void Connection::maybe_read() {
@@ -110,7 +116,7 @@ void Connection::maybe_read() {
   if (glue_->awaiting_decision()) return;
   if (outbox_.size() + in_flight_.size() > kMaxUnsentOutput) return;
   reading_ = true;
-  arm_deadline();
+  touch_deadline();
   socket_.async_read_some(asio::buffer(read_buffer_),
                           [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
                             self->on_read(ec, n);
@@ -137,10 +143,20 @@ void Connection::on_read(const boost::system::error_code& ec, std::size_t n) {
 
 void Connection::maybe_write() {
   if (writing_ || closed_ || outbox_.empty()) return;
+  // The socket first: a reply nearly always fits in the send buffer, and
+  // then no write operation, reactor registration or handler is needed.
+  boost::system::error_code ec;
+  const std::size_t n = socket_.write_some(asio::buffer(outbox_), ec);
+  if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
+    close_now();
+    return;
+  }
+  if (!ec) outbox_.erase(0, n);
+  if (outbox_.empty()) return;
   writing_ = true;
   in_flight_ = std::move(outbox_);
   outbox_.clear();
-  arm_deadline();
+  touch_deadline();
   asio::async_write(socket_, asio::buffer(in_flight_),
                     [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
                       self->on_write(ec);
@@ -158,20 +174,32 @@ void Connection::on_write(const boost::system::error_code& ec) {
   service();
 }
 
-void Connection::arm_deadline() {
-  const std::uint64_t generation = ++deadline_generation_;
-  deadline_.expires_after(idle_timeout_);
-  deadline_.async_wait([self = shared_from_this(), generation](const boost::system::error_code& ec) {
-    // A stale timer (re-armed or disarmed since) may still fire with success
-    // if it expired just as it was cancelled: the generation tells.
-    if (ec || generation != self->deadline_generation_ || self->closed_) return;
-    self->on_timeout();
+void Connection::touch_deadline() {
+  last_activity_ = std::chrono::steady_clock::now();
+  if (!deadline_waiting_) wait_deadline(last_activity_ + idle_timeout_);
+}
+
+void Connection::wait_deadline(std::chrono::steady_clock::time_point at) {
+  deadline_waiting_ = true;
+  deadline_.expires_at(at);
+  deadline_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    self->deadline_waiting_ = false;
+    if (ec || self->closed_) return;  // cancelled by close_now()
+    self->on_deadline();
   });
 }
 
-void Connection::disarm_deadline() {
-  ++deadline_generation_;
-  deadline_.cancel();
+void Connection::on_deadline() {
+  // Only a read or a write waits for the peer; while a decision is pending
+  // (an fsync, a probe) the clock does not run. The next read or write
+  // starts the timer again.
+  if (!reading_ && !writing_) return;
+  const auto due = last_activity_ + idle_timeout_;
+  if (std::chrono::steady_clock::now() < due) {
+    wait_deadline(due);  // there was activity since this wait began
+    return;
+  }
+  on_timeout();
 }
 
 void Connection::on_timeout() {
@@ -187,7 +215,7 @@ void Connection::on_timeout() {
 void Connection::close_now() {
   if (closed_) return;
   closed_ = true;
-  disarm_deadline();
+  deadline_.cancel();  // its handler holds this object alive
   boost::system::error_code ignored;
   socket_.shutdown(tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);

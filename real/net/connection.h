@@ -5,6 +5,12 @@
 // the protocol's goodbye line, RFC 5321 4.5.3.2), and reading pauses while
 // the protocol glue waits for an asynchronous decision or while too much
 // output is unsent (back-pressure against pipelining floods).
+//
+// Cheap round trips (a one-connection SMTP client waits for every reply):
+// the deadline is a "last activity" stamp checked by one timer that wakes at
+// most once per idle timeout, not a timer re-armed (timerfd_settime) per read
+// and write; replies are written straight to the non-blocking socket and
+// only what the kernel does not take goes through async_write.
 // Internal to real/net: this header includes Boost.
 #pragma once
 
@@ -71,8 +77,11 @@ class Connection final : public std::enable_shared_from_this<Connection>,
   void on_read(const boost::system::error_code& ec, std::size_t n);
   void on_write(const boost::system::error_code& ec);
   void on_timeout();
-  void arm_deadline();
-  void disarm_deadline();
+  // Notes activity now (a read or a write starts): the deadline is
+  // idle_timeout after the latest one. Starts the timer if none waits.
+  void touch_deadline();
+  void wait_deadline(std::chrono::steady_clock::time_point at);
+  void on_deadline();
   void close_now();
   void say_goodbye(bool timed_out);
 
@@ -98,7 +107,8 @@ class Connection final : public std::enable_shared_from_this<Connection>,
   bool eof_told_ = false;   // wire_->peer_closed() was called
   bool stopping_ = false;
   bool closed_ = false;
-  std::uint64_t deadline_generation_ = 0;
+  std::chrono::steady_clock::time_point last_activity_{};
+  bool deadline_waiting_ = false;  // an async_wait on deadline_ is pending
 };
 
 // Live connections of a server: enforces the connection cap and lets a

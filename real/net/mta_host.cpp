@@ -506,11 +506,22 @@ void MtaSmtpGlue::pump(ConnectionHandle& conn) {
           // Each decision: the question goes to the MTA thread with a copy of
           // what it needs; the answer comes back to this strand (Completion).
           if constexpr (std::is_same_v<T, ev::MailFrom>) {
+            if (service_.policy) {
+              session_.accept_mail(mta::to_smtp(mta::InboundPolicy::check_sender(e.reverse_path)));
+              return;
+            }
             service_.post_to_mta([mta, c = client(), path = e.reverse_path, done = conn.defer(), this] {
               const mta::Reply r = mta->check_sender(c, path);
               done([this, r] { session_.accept_mail(mta::to_smtp(r)); });
             });
           } else if constexpr (std::is_same_v<T, ev::RcptTo>) {
+            if (service_.policy) {
+              const bool authenticated = !session_.envelope().authenticated_user.empty();
+              if (auto r = service_.policy->quick_recipient(authenticated, peer_.address, e.forward_path)) {
+                session_.accept_rcpt(mta::to_smtp(*r));
+                return;
+              }
+            }
             service_.post_to_mta([mta, c = client(), rcpt = e.forward_path, done = conn.defer(), this] {
               mta->check_recipient(c, rcpt, [this, done](mta::Reply r) {
                 done([this, r] { session_.accept_rcpt(mta::to_smtp(r)); });
@@ -519,6 +530,10 @@ void MtaSmtpGlue::pump(ConnectionHandle& conn) {
           } else if constexpr (std::is_same_v<T, ev::AuthRequest>) {
             session_.auth_result(on_auth(e));
           } else if constexpr (std::is_same_v<T, ev::MessageReceived>) {
+            if (service_.spool) {
+              store_here(conn, e);
+              return;
+            }
             auto data = std::make_shared<std::string>(std::move(e.data));
             service_.post_to_mta([mta, c = client(), env = e.envelope, data, done = conn.defer(), this]() mutable {
               mta->receive(c, env.reverse_path, env.recipients, std::move(*data), [this, done](mta::Reply r) {
@@ -529,6 +544,47 @@ void MtaSmtpGlue::pump(ConnectionHandle& conn) {
         },
         *event);
   }
+}
+
+namespace {
+// Mta::receive()'s answer when the spool cannot take a message.
+smtp::Reply queue_write_error() {
+  return mta::to_smtp(mta::make_reply(451, "4.3.0", "Error: queue file write error, try again later"));
+}
+}  // namespace
+
+void MtaSmtpGlue::store_here(ConnectionHandle& conn, smtp::server_events::MessageReceived& message) {
+  const mta::Mta* mta = service_.mta;
+  const mta::ClientInfo c = client();
+  const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  // An id the queue still holds from before a restart (in the same second)
+  // is skipped; put_concurrent() checks again.
+  mta::FileSpool* spool = service_.spool;
+  auto prepared = mta->prepare_received(c, message.envelope.reverse_path, message.envelope.recipients,
+                                        std::move(message.data), now,
+                                        [spool](const mta::QueueId& id) { return spool->contains(id); });
+  if (auto* refused = std::get_if<mta::Reply>(&prepared)) {
+    session_.message_result(mta::to_smtp(*refused));
+    return;
+  }
+  auto entry = std::make_shared<mta::QueueEntry>(std::move(std::get<mta::QueueEntry>(prepared)));
+  // Durable -> 250 on this strand, straight from the committer thread; then
+  // the MTA thread takes the entry over for delivery.
+  auto done = conn.defer();
+  auto post_to_mta = service_.post_to_mta;
+  mta::Mta* owner = service_.mta;
+  const bool stored = service_.spool->put_concurrent(*entry, [this, done, entry, post_to_mta, owner](bool ok) {
+    if (!ok) {
+      done([this] { session_.message_result(queue_write_error()); });
+      return;
+    }
+    const mta::Reply reply = mta::Mta::received_reply(entry->id);
+    done([this, reply] { session_.message_result(mta::to_smtp(reply)); });
+    post_to_mta([owner, entry] { owner->adopt_received(std::move(*entry)); });
+  });
+  if (!stored) done([this] { session_.message_result(queue_write_error()); });  // the id was taken meanwhile
 }
 
 // ---- MTA thread ------------------------------------------------------------------------

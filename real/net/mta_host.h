@@ -7,12 +7,20 @@
 // Threads: the Mta and every object here except MtaSmtpGlue live on ONE
 // thread, the MTA thread (MtaHost runs its own io_context on it: a strand by
 // construction). SMTP connections run on the NetServer's threads; their glue
-// posts each decision (MAIL, RCPT, end of DATA) to the MTA thread and the
-// answer comes back to the connection's strand through its Completion.
+// answers MAIL and the plain RCPT cases itself from a snapshot of the policy
+// (mta::InboundPolicy: no thread hop per command) and posts the rest (RCPT
+// refusals the Mta records, verification probes) to the MTA thread; the
+// answer comes back to the connection's strand through its Completion. At
+// the end of DATA it writes the message into the journal itself
+// (FileSpool::put_concurrent); the committer thread's fdatasync completion
+// brings the 250 straight to the strand, and only then is the stored entry
+// handed to the MTA thread for delivery (Mta::adopt_received).
 // Internal to real/net: includes Boost.
 #pragma once
 
+#include "real/mta/file_spool.h"
 #include "real/mta/mta.h"
+#include "real/mta/policy.h"
 #include "real/mta/services.h"
 #include "real/net/maildir_drop.h"
 #include "real/net/protocol_glue.h"
@@ -110,6 +118,8 @@ struct MaildirMailboxesOptions {
 class MaildirMailboxes final : public mta::LocalDelivery {
  public:
   explicit MaildirMailboxes(MaildirMailboxesOptions options);
+  // Thread-safe (the user table is fixed at construction): the SMTP
+  // connections' InboundPolicy asks it on their io threads.
   bool has_mailbox(std::string_view local_part, std::string_view domain) const override;
   void deliver(const std::string& recipient, const std::string& message,
                std::function<void(mta::LocalDeliveryResult)> done) override;
@@ -135,6 +145,13 @@ struct MtaSmtpService {
   mta::Mta* mta = nullptr;                    // used on the MTA thread only
   std::function<void(std::function<void()>)> post_to_mta;
   std::function<void(const std::string&)> log;  // may be empty
+  // Decides MAIL and the plain RCPT cases on the connection's thread (a
+  // snapshot of the Mta's policy, see real/mta/policy.h); nullptr: every
+  // decision goes to the MTA thread. Must outlive the connections.
+  const mta::InboundPolicy* policy = nullptr;
+  // The Mta's own spool, written from the connection's thread at the end of
+  // DATA (see above); nullptr: the MTA thread receives the message.
+  mta::FileSpool* spool = nullptr;
 };
 
 // The SMTP glue of a connection when the MTA is on: decisions go to the Mta
@@ -149,6 +166,8 @@ class MtaSmtpGlue final : public ProtocolGlue {
 
  private:
   mta::ClientInfo client() const;
+  // End of DATA with service_.spool: store here, 250 from the committer.
+  void store_here(ConnectionHandle& conn, smtp::server_events::MessageReceived& message);
   bool on_auth(const smtp::server_events::AuthRequest& request) const;
 
   const MtaSmtpService& service_;

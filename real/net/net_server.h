@@ -1,6 +1,7 @@
 // A TCP server for any number of protocol services (SMTP, submission, POP3,
-// IMAP, ...): one io_context run by N threads, one listener per service, one
-// Connection per client on its own strand, a cap on concurrent connections
+// IMAP, ...): N io threads, each running its own io_context, one listener
+// per service, one Connection per client on its own strand of one of them
+// (all its work stays on that thread), a cap on concurrent connections
 // (over it: the service's refusal line, e.g. "421 4.7.0 too busy", then
 // close), and a graceful stop on SIGINT/SIGTERM or stop(): listeners close,
 // sessions finish their pending decision and say goodbye ("421 4.3.2"),

@@ -172,6 +172,7 @@ int run_serve(const ServeOptions& options, std::ostream& out, std::ostream& err)
   std::unique_ptr<mta::SmtpTransport> transport;
   std::unique_ptr<MaildirMailboxes> mailboxes;
   std::unique_ptr<mta::Mta> mta;
+  std::unique_ptr<mta::InboundPolicy> inbound_policy;  // the SMTP connections' snapshot of the Mta's policy
   std::size_t queued_at_start = 0;
   if (config.mta.enabled) {
     try {
@@ -194,6 +195,7 @@ int run_serve(const ServeOptions& options, std::ostream& out, std::ostream& err)
     mo.on_delivered = ldo.on_delivered;
     mailboxes = std::make_unique<MaildirMailboxes>(mo);
     mta::MtaConfig mc = mta_config(config);
+    inbound_policy = std::make_unique<mta::InboundPolicy>(mc, mailboxes.get());
     mta::SmtpTransportOptions to;
     to.reply_timeout = mc.smtp_reply_timeout;
     mta::EventSink events;
@@ -263,6 +265,8 @@ int run_serve(const ServeOptions& options, std::ostream& out, std::ostream& err)
   submission_service.session = smtp_session_config(config, true);
   MtaSmtpService mta_smtp{smtp_session_config(config, false), config.local_domains, &users, mta.get(),
                           [t = mta_thread.get()](std::function<void()> fn) { t->post(std::move(fn)); }, log_fn};
+  mta_smtp.policy = inbound_policy.get();
+  mta_smtp.spool = spool.get();  // the end of DATA is stored on the connection's thread
   MtaSmtpService mta_submission = mta_smtp;
   mta_submission.session = smtp_session_config(config, true);
   auto smtp_glue = [&](const SmtpService& direct_service, const MtaSmtpService& mta_service) {

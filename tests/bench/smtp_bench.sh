@@ -9,7 +9,9 @@
 # For each of 1 and 20 parallel sessions, with connection reuse (smtp-source
 # -d: many messages per connection) and without (one connection per message),
 # it sends MAILSIM_BENCH_COUNT (default 20000) messages of 1 KB to each
-# server and prints messages/s and the ratio mailsim / smtp-sink.
+# server and prints messages/s and the ratio mailsim / smtp-sink; then the
+# time each command of one connection takes against either server (the
+# figure that stays meaningful when the machine is busy; see below).
 #
 # smtp-sink throws every message away; mailsim makes each durable in its
 # queue (an fdatasync'ed journal) before answering 250 and then delivers it
@@ -153,11 +155,76 @@ done
 # With the MTA on, 250 means "safe in the queue" and delivery into the
 # Maildir follows a moment later: wait for it (bounded).
 delivered=0
-for _ in $(seq 1 600); do
-  delivered=$(find "$inbox" -type f | wc -l)
-  [[ "$delivered" -ge "$expected" ]] && break
-  sleep 0.2
-done
+wait_delivered() {
+  for _ in $(seq 1 600); do
+    delivered=$(find "$inbox" -type f | wc -l)
+    [[ "$delivered" -ge "$expected" ]] && break
+    sleep 0.2
+  done
+}
+wait_delivered
+
+# (After the deliveries of the runs above: they would compete for the CPU.)
+# ---- per-command round trips of one connection ----
+# Throughput on a shared machine swings with the load; the time the server
+# takes per command, next to smtp-sink's in the same minute, says more. One
+# client, one connection, no pipelining (as smtp-source): MAIL, RCPT, DATA
+# and the end of data each wait for their reply. Medians and 90th percentiles.
+LATENCY_COUNT=${MAILSIM_BENCH_LATENCY_COUNT:-500}
+latency() {
+  timeout "$RUN_LIMIT" /usr/bin/python3 - "$1" "$LATENCY_COUNT" <<'PY'
+import socket, sys, time
+port, n = int(sys.argv[1]), int(sys.argv[2])
+s = socket.create_connection(("127.0.0.1", port), 10)
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+buf = b""
+def reply():
+    global buf
+    while True:
+        while b"\r\n" in buf:
+            line, buf = buf.split(b"\r\n", 1)
+            if line[3:4] != b"-":
+                return line
+        data = s.recv(65536)
+        if not data:
+            sys.exit("connection closed")
+        buf += data
+def ask(command):
+    t0 = time.perf_counter_ns()
+    s.sendall(command)
+    line = reply()
+    return (time.perf_counter_ns() - t0) / 1000, line
+reply()
+ask(b"EHLO latency.example\r\n")
+body = b"Subject: latency\r\n\r\n" + (b"x" * 70 + b"\r\n") * 13 + b".\r\n"
+steps = [("MAIL", b"MAIL FROM:<sender@bench.example>\r\n"), ("RCPT", b"RCPT TO:<bob@mailsim.test>\r\n"),
+         ("DATA", b"DATA\r\n"), ("end-of-data", body)]
+times = {name: [] for name, _ in steps}
+times["message"] = []
+for _ in range(n):
+    t0 = time.perf_counter_ns()
+    for name, command in steps:
+        us, line = ask(command)
+        if line[:1] not in (b"2", b"3"):
+            sys.exit("%s: %r" % (name, line))
+        times[name].append(us)
+    times["message"].append((time.perf_counter_ns() - t0) / 1000)
+ask(b"QUIT\r\n")
+def pct(v, p):
+    v = sorted(v)
+    return v[min(len(v) - 1, int(p * len(v)))]
+print("  ".join("%s %.0f/%.0f" % (k, pct(v, 0.5), pct(v, 0.9)) for k, v in times.items()))
+PY
+}
+echo
+echo "one connection, per command, µs (median/90th percentile), $LATENCY_COUNT messages," \
+     "load $(cut -d' ' -f1-3 /proc/loadavg):"
+sink_latency=$(latency "$sink_port") || { echo "latency run against smtp-sink failed" >&2; exit 1; }
+serve_latency=$(latency "$serve_port") || { echo "latency run against mailsim failed" >&2; exit 1; }
+echo "  smtp-sink: $sink_latency"
+echo "  mailsim:   $serve_latency"
+expected=$((expected + LATENCY_COUNT))
+wait_delivered
 echo
 echo "delivered into the Maildir: $delivered of $expected messages (each durable in the queue before 250," \
      "fsync'ed into the Maildir before it leaves the queue)"

@@ -8,14 +8,18 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <random>
+#include <set>
 #include <sstream>
+#include <thread>
 
 #include "tests/unit/mta/harness.h"
 
@@ -537,4 +541,63 @@ TEST_CASE("MTA on a FileSpool: accept, crash, restart, deliver") {
   h.clock.run_until(300 * kSecond);
   CHECK(h.net.server("192.0.2.10").received.size() == 1);
   CHECK(spool.load_all().empty());
+}
+
+TEST_CASE("FileSpool: put_concurrent from several threads, answered by the committer after the sync") {
+  // real/net's SMTP connections store their messages from their own io
+  // threads; the 250 must wait for the fdatasync, and must not wait for a
+  // turn of the owner's thread (nothing is run here until the end).
+  TempDir dir;
+  PostQueue owner;
+  FileSpoolOptions options;
+  options.post = [&owner](std::function<void()> fn) { owner.post(std::move(fn)); };
+  FileSpool spool(dir.path, options);
+  spool.load_all();
+  const auto syncs_before = spool.syncs();
+  spool.hold_commits(true);
+  std::mutex m;
+  std::condition_variable cv;
+  int durable = 0;
+  std::set<std::thread::id> answered_on;
+  std::atomic<int> refused{0};  // Catch2 assertions stay on the test's thread
+  std::vector<std::thread> connections;
+  for (int t = 0; t < 4; ++t) {
+    connections.emplace_back([&, t] {
+      for (int i = 0; i < 25; ++i) {
+        char id[16];
+        std::snprintf(id, sizeof id, "0000CCCC%02d%02d", t, i);
+        const bool taken = spool.put_concurrent(sample(id), [&](bool ok) {
+          std::lock_guard lock(m);
+          durable += ok;
+          answered_on.insert(std::this_thread::get_id());
+          cv.notify_all();
+        });
+        if (!taken) ++refused;
+      }
+    });
+  }
+  for (auto& c : connections) c.join();
+  CHECK(refused == 0);
+  {
+    std::lock_guard lock(m);
+    CHECK(durable == 0);  // held: nothing is synced, nobody hears "durable"
+  }
+  spool.hold_commits(false);
+  {
+    std::unique_lock lock(m);
+    REQUIRE(cv.wait_for(lock, std::chrono::seconds(60), [&] { return durable == 100; }));
+    // All on the committer thread: neither a connection's nor the owner's.
+    CHECK(answered_on.size() == 1);
+    CHECK(answered_on.count(std::this_thread::get_id()) == 0);
+  }
+  CHECK(spool.syncs() == syncs_before + 1);  // 100 puts from 4 threads, one fdatasync
+  CHECK(spool.contains("0000CCCC0307"));
+  // An id that is queued is never replaced; its callback is never called.
+  bool called = false;
+  CHECK_FALSE(spool.put_concurrent(sample("0000CCCC0307"), [&](bool) { called = true; }));
+  CHECK_FALSE(called);
+  // The owner's bookkeeping of those rounds still runs on its own thread.
+  owner.run_until([&] { return true; });
+  auto all = spool.load_all();
+  CHECK(all.size() == 100);
 }

@@ -409,3 +409,63 @@ TEST_CASE("events carry the MTA's name and read as sentences") {
                                                "recipient_updated", "delivered", "delivery_attempt",
                                                "state_changed", "removed"});
 }
+
+TEST_CASE("receive() in three steps (prepare, the host's own spool put, adopt) queues what receive() queues") {
+  // real/net stores a message on the SMTP connection's thread and answers
+  // 250 from the spool's completion; the Mta must end up with the same
+  // entry, the same events and the same delivery as after receive().
+  Harness one, three;
+  // The MX is down: both messages stay queued (deferred) and can be compared.
+  one.net.server("192.0.2.10").up = false;
+  three.net.server("192.0.2.10").up = false;
+  one.make();
+  three.make();
+  const Reply direct = one.submit("alice@alpha.example", {"bob@beta.example"});
+  REQUIRE(direct.code == 250);
+  REQUIRE(one.mta->queued() == 1);
+
+  auto prepared = three.mta->prepare_received(three.client, "alice@alpha.example", {"bob@beta.example"},
+                                              std::string(kLunch), three.clock.now());
+  REQUIRE(std::holds_alternative<QueueEntry>(prepared));
+  QueueEntry entry = std::get<QueueEntry>(prepared);
+  CHECK(entry.state == QueueState::incoming);
+  const QueueEntry one_entry = one.mta->queue().at(0);
+  // The same Received: header (but for the id) and envelope.
+  auto without_id = [](std::string m, const std::string& id) { return m.replace(m.find(id), id.size(), "ID"); };
+  CHECK(without_id(entry.message, entry.id) == without_id(one_entry.message, one_entry.id));
+  CHECK(entry.client == one_entry.client);
+  bool stored = false;
+  three.spool.put(entry, [&](bool ok) { stored = ok; });
+  REQUIRE(stored);
+  CHECK(Mta::received_reply(entry.id).to_string() == "250 2.0.0 Ok: queued as " + entry.id);
+  three.mta->adopt_received(entry);
+  three.clock.settle();
+  CHECK(three.log.count<event::Received>() == 1);
+  CHECK(three.log.count<event::DeliveryAttempt>() == 1);  // delivery started at once, as after receive()
+  CHECK(three.log.count<event::DeliveryAttempt>() == one.log.count<event::DeliveryAttempt>());
+  REQUIRE(three.mta->queued() == 1);
+  const QueueEntry three_entry = three.mta->queue().at(0);
+  CHECK(three_entry.id == entry.id);
+  CHECK(three_entry.state == one_entry.state);
+  CHECK(three_entry.state == QueueState::deferred);
+
+  // The checks of receive(), and ids that are taken are skipped.
+  CHECK(std::get<Reply>(three.mta->prepare_received(three.client, "a@alpha.example", {}, "x", 0)).code == 554);
+  Harness small;
+  small.config.message_size_limit = 10;
+  small.make();
+  CHECK(std::get<Reply>(small.mta->prepare_received(small.client, "", {"bob@beta.example"},
+                                                    std::string(100, 'x'), 0))
+            .code == 552);
+  // An id the spool still holds (from before a restart) is passed over.
+  std::vector<QueueId> refused;
+  auto next = std::get<QueueEntry>(small.mta->prepare_received(
+      small.client, "", {"bob@beta.example"}, "x", 0, [&](const QueueId& id) {
+        if (refused.size() == 3) return false;
+        refused.push_back(id);
+        return true;
+      }));
+  REQUIRE(refused.size() == 3);
+  CHECK(std::find(refused.begin(), refused.end(), next.id) == refused.end());
+  CHECK_THAT(next.message, Catch::Contains("id " + next.id));
+}

@@ -149,3 +149,58 @@ TEST_CASE("recipient verification for relayed domains, with a cache") {
   CHECK(later.code == 450);
   CHECK(later.enhanced == "4.1.1");
 }
+
+TEST_CASE("InboundPolicy answers as the Mta does, or leaves the case to it") {
+  // The SMTP connections of `mailsim serve` decide MAIL and plain RCPTs on
+  // their own thread with this snapshot: a reply that differed from the
+  // Mta's would be a different server depending on which thread asked.
+  const bool open = GENERATE(false, true);
+  const bool verify = GENERATE(false, true);
+  Harness h;
+  h.config.relay_domains = {"Backup-For.Example."};
+  h.config.open_relay = open;
+  h.config.verify_relay_recipients = verify;
+  h.make();
+  const InboundPolicy policy(h.config, &h.boxes);
+
+  const char* senders[] = {"alice@alpha.example", "", "alice", "a@b@c", "<x>@y.example"};
+  for (const char* s : senders) {
+    INFO("sender " << s);
+    const Reply mine = InboundPolicy::check_sender(s);
+    const Reply theirs = h.mta->check_sender(h.client, s);
+    CHECK(mine.to_string() == theirs.to_string());
+  }
+
+  const char* recipients[] = {"alice@alpha.example", "ALICE@Alpha.Example", "alice@ALPHA.EXAMPLE.",
+                              "mallory@alpha.example", "PostMaster@alpha.example", "no-at-sign", "",
+                              "anyone@backup-for.example", "anyone@elsewhere.example", "bob@beta.example"};
+  struct Who {
+    const char* address;
+    const char* auth_user;
+  };
+  const Who clients[] = {{"203.0.113.5", ""}, {"10.1.2.3", ""}, {"203.0.113.5", "alice"}, {"::1", ""}};
+  int decided_here = 0, left_to_mta = 0;
+  for (const auto& who : clients) {
+    for (const char* rcpt : recipients) {
+      INFO("client " << who.address << " auth '" << who.auth_user << "' rcpt " << rcpt);
+      ClientInfo c;
+      c.address = who.address;
+      c.auth_user = who.auth_user;
+      const auto quick = policy.quick_recipient(c.authenticated(), c.address, rcpt);
+      if (!quick) {
+        ++left_to_mta;
+        continue;
+      }
+      ++decided_here;
+      std::optional<Reply> theirs;
+      const auto events_before = h.log.events.size();
+      h.mta->check_recipient(c, rcpt, [&](Reply r) { theirs = r; });
+      REQUIRE(theirs);  // the Mta, too, answered at once (no probe)
+      CHECK(quick->to_string() == theirs->to_string());
+      CHECK(h.log.events.size() == events_before);  // and had nothing to record
+    }
+  }
+  // Both kinds occur: the common cases are answered here, refusals are not.
+  CHECK(decided_here > 10);
+  CHECK(left_to_mta > 3);
+}

@@ -96,6 +96,26 @@ TEST_CASE("a silent client is dropped after the idle timeout with the goodbye li
   CHECK(c.line() == "<EOF>");
 }
 
+TEST_CASE("the idle timeout counts from the last activity, not from when its timer was set") {
+  // The deadline is a stamp checked by one timer (no re-arm per read): a
+  // client that keeps talking for several idle timeouts stays, and once it
+  // falls silent it is still dropped. The pauses are the client's own
+  // pace, each a fraction of the timeout, so a slow machine cannot turn
+  // them into a timeout.
+  NetServerOptions o;
+  o.idle_timeout = std::chrono::milliseconds(400);
+  Fixture f(o);
+  Client c(f.port);
+  CHECK(c.line() == "220 line service ready");
+  for (int i = 0; i < 16; ++i) {  // about 4 idle timeouts of steady traffic
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    c.send("ECHO tick " + std::to_string(i) + "\r\n");
+    CHECK(c.line() == "250 tick " + std::to_string(i));
+  }
+  CHECK(c.line() == "421 idle timeout");
+  CHECK(c.line() == "<EOF>");
+}
+
 TEST_CASE("no idle timeout runs while the server itself is busy deciding") {
   NetServerOptions o;
   o.idle_timeout = std::chrono::milliseconds(100);

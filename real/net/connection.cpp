@@ -102,6 +102,18 @@ void Connection::service() {
   if (closed_) return;
   outbox_ += wire_->take_output();
   maybe_write();
+  // Written at once, so no on_write() will come: a session that holds its
+  // output back until the last chunk is written (a paused IMAP FETCH) must
+  // make the next chunk now. A full send buffer ends the loop (the rest goes
+  // by async_write, whose on_write() calls service() again).
+  while (!closed_ && !writing_ && outbox_.empty()) {
+    glue_->pump(*this);
+    std::string more = wire_->take_output();
+    if (more.empty()) break;
+    outbox_ = std::move(more);
+    maybe_write();
+  }
+  if (closed_) return;
   if (!writing_ && outbox_.empty() && (wire_->wants_close() || eof_told_)) {
     close_now();
     return;

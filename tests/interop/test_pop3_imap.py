@@ -173,6 +173,33 @@ def test_imap_fetch_of_a_big_mailbox_streams_and_keeps_order():
     m.logout()
 
 
+def test_imap_fetch_of_megabytes_over_plain_tcp_does_not_stall():
+    # Without TLS the socket often takes a whole 256 KiB chunk at once, so no
+    # write completion comes to ask for the next one: the server must build
+    # it anyway, or a mail program fetching a big mailbox waits forever.
+    plain = harness.Server({"allow_plaintext_auth": True})
+    plain.start()
+    try:
+        m = imaplib.IMAP4("127.0.0.1", plain.port("imap"), timeout=harness.WAIT)
+        m.login("alice", harness.USERS["alice"])
+        messages = []
+        for i in range(40):
+            lines = ["message %d line %d %s" % (i, n, "y" * 70) for n in range(2500)]
+            messages.append(harness.make_message("huge %d" % i, lines, sender="alice@mailsim.test"))
+            typ, data = m.append("INBOX", None, None, messages[-1])
+            assert typ == "OK", data
+        assert sum(len(x) for x in messages) > 7 * 1024 * 1024
+        m.select("INBOX", readonly=True)
+        for _ in range(3):
+            typ, data = m.fetch("1:*", "(BODY.PEEK[])")
+            assert typ == "OK", data
+            bodies = [part[1] for part in data if isinstance(part, tuple)]
+            assert bodies == messages
+        m.logout()
+    finally:
+        plain.stop()
+
+
 def test_imap_idle_reports_new_mail_at_once():
     m = imap_login("bob")
     typ, data = m.select("INBOX")

@@ -100,7 +100,8 @@ Mta::Mta(MtaConfig config, MtaServices services)
       transport_(services.transport),
       local_(services.local),
       events_(std::move(services.events)),
-      router_(config_, resolver_) {}
+      router_(config_, resolver_),
+      policy_(config_, local_) {}
 
 Mta::~Mta() {
   alive_.reset();  // pending callbacks become no-ops
@@ -184,10 +185,15 @@ void Mta::save(const Entry& e) {
   spool_.update(e.q, [](bool) {});
 }
 
+QueueId Mta::next_id(TimePoint now) const {
+  // Seconds, then a counter: sortable, unique within a second for 65536 ids.
+  const auto secs = static_cast<std::uint32_t>(now / kSecond);
+  return fmt::format("{:08X}{:04X}", secs, static_cast<unsigned>(id_counter_++ & 0xFFFF));
+}
+
 QueueId Mta::new_id() {
   for (;;) {
-    auto secs = static_cast<std::uint32_t>(clock_.now() / kSecond);
-    auto id = fmt::format("{:08X}{:04X}", secs, static_cast<unsigned>(id_counter_++ & 0xFFFF));
+    auto id = next_id(clock_.now());
     if (!entries_.count(id)) return id;
   }
 }
@@ -210,40 +216,34 @@ Reply Mta::check_sender(const ClientInfo&, const std::string& sender) const {
 
 void Mta::check_recipient(const ClientInfo& client, const std::string& recipient,
                           std::function<void(Reply)> done) {
-  auto addr = parse_mailbox(recipient);
-  if (!addr) return done(reply_bad_address(recipient));
-  RelayQuestion q;
-  q.authenticated = client.authenticated();
-  q.trusted_network = in_networks(client.address, config_.trusted_networks);
-  q.local_domain = router_.is_local_domain(addr->domain);
-  q.relay_domain = router_.is_relay_domain(addr->domain);
-  q.open_relay = config_.open_relay;
-  auto verdict = relay_verdict(q);
-  if (verdict == RelayVerdict::denied) {
-    emit(event::RelayDenied{client.describe(), recipient});
-    return done(relay_reply(verdict, recipient));
-  }
-  if (verdict == RelayVerdict::local) {
-    if (is_postmaster(addr->local) || (local_ && local_->has_mailbox(addr->local, addr->domain)))
-      return done(reply_recipient_ok());
-    auto r = reply_unknown_user(recipient);
-    emit(event::RecipientRejected{client.describe(), recipient, r.to_string()});
-    return done(r);
-  }
-  if (q.relay_domain && config_.verify_relay_recipients) {
-    return verify_recipient(recipient, [this, client, recipient, done = std::move(done)](Reply r) {
-      if (!r.positive()) emit(event::RecipientRejected{client.describe(), recipient, r.to_string()});
-      done(r);
-    });
+  using Kind = InboundPolicy::RecipientKind;
+  const auto check = policy_.classify_recipient(client.authenticated(), client.address, recipient);
+  switch (check.kind) {
+    case Kind::bad_address:
+      return done(reply_bad_address(recipient));
+    case Kind::relay_denied:
+      emit(event::RelayDenied{client.describe(), recipient});
+      return done(relay_reply(check.verdict, recipient));
+    case Kind::unknown_local_user: {
+      auto r = reply_unknown_user(recipient);
+      emit(event::RecipientRejected{client.describe(), recipient, r.to_string()});
+      return done(r);
+    }
+    case Kind::verify_first:
+      return verify_recipient(recipient, [this, client, recipient, done = std::move(done)](Reply r) {
+        if (!r.positive()) emit(event::RecipientRejected{client.describe(), recipient, r.to_string()});
+        done(r);
+      });
+    case Kind::local_mailbox:
+    case Kind::relay_ok:
+      break;
   }
   done(reply_recipient_ok());
 }
 
 void Mta::receive(const ClientInfo& client, std::string sender, std::vector<std::string> recipients,
                   std::string message, std::function<void(Reply)> done) {
-  if (message.size() > config_.message_size_limit)
-    return done(make_reply(552, "5.3.4", "Message size exceeds fixed limit"));
-  if (recipients.empty()) return done(make_reply(554, "5.5.1", "Error: no valid recipients"));
+  if (auto refused = refuse_received(recipients, message)) return done(*refused);
 
   auto e = std::make_unique<Entry>();
   e->q = received_entry(client, new_id(), std::move(sender), std::move(recipients), std::move(message),
@@ -258,14 +258,10 @@ void Mta::receive(const ClientInfo& client, std::string sender, std::vector<std:
                  entries_.erase(id);
                  return done(make_reply(451, "4.3.0", "Error: queue file write error, try again later"));
                }
-               std::vector<std::string> rcpts;
-               for (const auto& r : en->q.recipients) rcpts.push_back(r.address);
-               emit(event::Received{id, en->q.sender, rcpts, en->q.client, en->q.message.size()});
                done(received_reply(id));
                // The queue manager picks it up on the next turn of the loop,
                // after the reply has gone out.
-               en = entry(id);
-               if (en) schedule_retry(*en, clock_.now());
+               if ((en = entry(id))) announce_received(*en);
              }));
 }
 
@@ -300,16 +296,12 @@ std::variant<QueueEntry, Reply> Mta::prepare_received(const ClientInfo& client, 
                                                       const std::vector<std::string>& recipients,
                                                       std::string message, TimePoint now,
                                                       const std::function<bool(const QueueId&)>& taken) const {
-  // receive()'s checks, in its order.
-  if (message.size() > config_.message_size_limit)
-    return make_reply(552, "5.3.4", "Message size exceeds fixed limit");
-  if (recipients.empty()) return make_reply(554, "5.5.1", "Error: no valid recipients");
-  // new_id()'s format from the same counter (entries_ belongs to the MTA
-  // thread: the caller's `taken` and the spool stand in for its check).
-  const auto secs = static_cast<std::uint32_t>(now / kSecond);
+  if (auto refused = refuse_received(recipients, message)) return *refused;
+  // new_id() from the same counter (entries_ belongs to the MTA thread: the
+  // caller's `taken` and the spool stand in for its check).
   std::string id;
   for (int tries = 0; tries <= 0xFFFF; ++tries) {
-    id = fmt::format("{:08X}{:04X}", secs, static_cast<unsigned>(id_counter_++ & 0xFFFF));
+    id = next_id(now);
     if (!taken || !taken(id)) break;
   }
   return received_entry(client, std::move(id), sender, recipients, std::move(message), now);
@@ -323,9 +315,20 @@ void Mta::adopt_received(QueueEntry q) {
   e->q = std::move(q);
   Entry& en = *e;
   entries_[id] = std::move(e);
+  announce_received(en);
+}
+
+std::optional<Reply> Mta::refuse_received(const std::vector<std::string>& recipients,
+                                          const std::string& message) const {
+  if (message.size() > config_.message_size_limit) return make_reply(552, "5.3.4", "Message size exceeds fixed limit");
+  if (recipients.empty()) return make_reply(554, "5.5.1", "Error: no valid recipients");
+  return std::nullopt;
+}
+
+void Mta::announce_received(Entry& en) {
   std::vector<std::string> rcpts;
   for (const auto& r : en.q.recipients) rcpts.push_back(r.address);
-  emit(event::Received{id, en.q.sender, rcpts, en.q.client, en.q.message.size()});
+  emit(event::Received{en.q.id, en.q.sender, rcpts, en.q.client, en.q.message.size()});
   schedule_retry(en, clock_.now());
 }
 

@@ -34,6 +34,7 @@
 #include "real/mta/config.h"
 #include "real/mta/dsn.h"
 #include "real/mta/events.h"
+#include "real/mta/policy.h"
 #include "real/mta/queue_entry.h"
 #include "real/mta/reply.h"
 #include "real/mta/routing.h"
@@ -141,7 +142,14 @@ class Mta {
   struct IdleConnection;
 
   // queue
+  // The next id for `now` from id_counter_ (any thread); new_id() also skips
+  // ids in the queue (this thread).
+  QueueId next_id(TimePoint now) const;
   QueueId new_id();
+  // receive()'s refusals before anything is stored (size, no recipients).
+  std::optional<Reply> refuse_received(const std::vector<std::string>& recipients, const std::string& message) const;
+  // A received entry is now stored: tell the observers, queue it at once.
+  void announce_received(Entry& en);
   // The queue entry receive() makes (state incoming, our Received: on top).
   QueueEntry received_entry(const ClientInfo& client, QueueId id, std::string sender,
                             std::vector<std::string> recipients, std::string message, TimePoint now) const;
@@ -186,6 +194,7 @@ class Mta {
   LocalDelivery* local_;
   EventSink events_;
   Router router_;
+  InboundPolicy policy_;  // RCPT rules, shared with real/net's io threads
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 
   std::map<QueueId, std::unique_ptr<Entry>> entries_;

@@ -133,11 +133,10 @@ bool InboundPolicy::is_relay_domain(std::string_view domain) const {
   return std::find(relay_domains_.begin(), relay_domains_.end(), d) != relay_domains_.end();
 }
 
-std::optional<Reply> InboundPolicy::quick_recipient(bool authenticated, std::string_view client_address,
-                                                    std::string_view recipient) const {
-  // The steps of Mta::check_recipient, in its order.
+InboundPolicy::RecipientCheck InboundPolicy::classify_recipient(bool authenticated, std::string_view client_address,
+                                                                std::string_view recipient) const {
   const auto addr = parse_mailbox(recipient);
-  if (!addr) return reply_bad_address(recipient);
+  if (!addr) return {RecipientKind::bad_address, RelayVerdict::denied};
   RelayQuestion q;
   q.authenticated = authenticated;
   q.trusted_network = in_networks(client_address, trusted_networks_);
@@ -145,14 +144,26 @@ std::optional<Reply> InboundPolicy::quick_recipient(bool authenticated, std::str
   q.relay_domain = is_relay_domain(addr->domain);
   q.open_relay = open_relay_;
   const auto verdict = relay_verdict(q);
-  if (verdict == RelayVerdict::denied) return std::nullopt;  // the Mta records the refusal
+  if (verdict == RelayVerdict::denied) return {RecipientKind::relay_denied, verdict};
   if (verdict == RelayVerdict::local) {
-    if (is_postmaster(addr->local) || (local_ && local_->has_mailbox(addr->local, addr->domain)))
-      return reply_recipient_ok();
-    return std::nullopt;  // unknown user: recorded by the Mta
+    const bool known = is_postmaster(addr->local) || (local_ && local_->has_mailbox(addr->local, addr->domain));
+    return {known ? RecipientKind::local_mailbox : RecipientKind::unknown_local_user, verdict};
   }
-  if (q.relay_domain && verify_relay_recipients_) return std::nullopt;  // a probe of the next hop
-  return reply_recipient_ok();
+  if (q.relay_domain && verify_relay_recipients_) return {RecipientKind::verify_first, verdict};
+  return {RecipientKind::relay_ok, verdict};
+}
+
+std::optional<Reply> InboundPolicy::quick_recipient(bool authenticated, std::string_view client_address,
+                                                    std::string_view recipient) const {
+  switch (classify_recipient(authenticated, client_address, recipient).kind) {
+    case RecipientKind::bad_address:
+      return reply_bad_address(recipient);
+    case RecipientKind::local_mailbox:
+    case RecipientKind::relay_ok:
+      return reply_recipient_ok();
+    default:
+      return std::nullopt;  // the Mta records a refusal or runs the probe
+  }
 }
 
 }  // namespace mailsim::mta

@@ -68,6 +68,17 @@ class InboundPolicy {
   // "250 2.1.0 Ok" for a well-formed path or <>; 501 5.1.7 otherwise.
   static Reply check_sender(std::string_view sender);
 
+  // What RCPT TO <recipient> is under this configuration (RFC 5321 §3.6.2):
+  // the one set of rules both quick_recipient() and Mta::check_recipient
+  // answer from. `verdict` is relay_verdict()'s, for relay_reply().
+  enum class RecipientKind { bad_address, relay_denied, local_mailbox, unknown_local_user, verify_first, relay_ok };
+  struct RecipientCheck {
+    RecipientKind kind;
+    RelayVerdict verdict;
+  };
+  RecipientCheck classify_recipient(bool authenticated, std::string_view client_address,
+                                    std::string_view recipient) const;
+
   // The RCPT reply when the answer is plain: 501 5.1.3 for a malformed
   // address, 250 2.1.5 for an existing local mailbox (or postmaster) and for
   // a relay the client may use that needs no verification. nullopt: ask

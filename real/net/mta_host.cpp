@@ -2,7 +2,9 @@
 // delivery and the cross-thread SMTP glue for `mailsim serve`.
 #include "real/net/mta_host.h"
 
+#include "real/codec/ascii.h"
 #include "real/mta/smtp_transport.h"
+#include "real/net/smtp_glue.h"
 
 #include <nlohmann/json.hpp>
 #include <openssl/evp.h>
@@ -22,18 +24,7 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-bool iequals(std::string_view a, std::string_view b) { return lower(a) == lower(b); }
-
-std::string domain_of(std::string_view address) {
-  const auto at = address.rfind('@');
-  return at == std::string_view::npos ? std::string() : std::string(address.substr(at + 1));
-}
+std::string lower(std::string_view s) { return codec::to_lower(s); }
 
 bool is_address_literal(const std::string& s) {
   boost::system::error_code ec;
@@ -479,21 +470,8 @@ mta::ClientInfo MtaSmtpGlue::client() const {
 }
 
 bool MtaSmtpGlue::on_auth(const smtp::server_events::AuthRequest& request) const {
-  if (service_.users == nullptr) return false;
-  if (!request.authzid.empty() && request.authzid != request.username) return false;
-  // "alice" and "alice@<local domain>" both name alice.
-  std::string user = request.username;
-  if (const std::string domain = domain_of(user); !domain.empty()) {
-    const bool local = std::any_of(service_.local_domains.begin(), service_.local_domains.end(),
-                                   [&](const std::string& d) { return iequals(d, domain); });
-    if (!local) return false;
-    user = user.substr(0, user.rfind('@'));
-  }
-  const bool ok = service_.users->check(user, request.password);
-  if (service_.log)
-    service_.log(peer_.service + " " + peer_.address + ": AUTH " + request.mechanism + " as " + user +
-                 (ok ? " succeeded" : " failed"));
-  return ok;
+  return check_smtp_login(request, service_.users, service_.local_domains, service_.log,
+                          peer_.service + " " + peer_.address);
 }
 
 void MtaSmtpGlue::pump(ConnectionHandle& conn) {

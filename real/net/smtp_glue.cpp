@@ -2,6 +2,7 @@
 // table, Received: header, durable hand-off to the sink.
 #include "real/net/smtp_glue.h"
 
+#include "real/codec/ascii.h"
 #include "real/mta/headers.h"
 #include "real/net/local_delivery.h"
 
@@ -13,18 +14,33 @@ namespace mailsim::net {
 
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-    return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-  });
-}
-
 std::string domain_of(std::string_view address) {
   const auto at = address.rfind('@');
   return at == std::string_view::npos ? std::string() : std::string(address.substr(at + 1));
 }
 
+bool is_local(const std::vector<std::string>& local_domains, std::string_view domain) {
+  return std::any_of(local_domains.begin(), local_domains.end(),
+                     [&](const std::string& d) { return codec::iequals(d, domain); });
+}
+
 }  // namespace
+
+bool check_smtp_login(const smtp::server_events::AuthRequest& request, const store::Credentials* users,
+                      const std::vector<std::string>& local_domains,
+                      const std::function<void(const std::string&)>& log, const std::string& who) {
+  if (users == nullptr) return false;
+  // Acting for someone else (a PLAIN authzid) is not allowed here.
+  if (!request.authzid.empty() && request.authzid != request.username) return false;
+  std::string user = request.username;
+  if (const std::string domain = domain_of(user); !domain.empty()) {
+    if (!is_local(local_domains, domain)) return false;
+    user = user.substr(0, user.rfind('@'));
+  }
+  const bool ok = users->check(user, request.password);
+  if (log) log(who + ": AUTH " + request.mechanism + " as " + user + (ok ? " succeeded" : " failed"));
+  return ok;
+}
 
 SmtpGlue::SmtpGlue(const SmtpService& service, const PeerInfo& peer)
     : service_(service), peer_(peer), session_(service.session, smtp::PeerIdentity{peer.address, ""}) {}
@@ -58,10 +74,7 @@ void SmtpGlue::pump(ConnectionHandle& conn) {
 }
 
 smtp::Reply SmtpGlue::on_rcpt(const std::string& address) {
-  const std::string domain = domain_of(address);
-  const bool local = std::any_of(service_.local_domains.begin(), service_.local_domains.end(),
-                                 [&](const std::string& d) { return iequals(d, domain); });
-  if (local) return service_.sink->check_recipient(address, false);
+  if (is_local(service_.local_domains, domain_of(address))) return service_.sink->check_recipient(address, false);
   // Elsewhere: only for our own customers (RFC 5321 §3.6.2), unless the
   // server was made an open relay on purpose.
   const bool may_relay = !session_.authenticated_user().empty() || service_.open_relay;
@@ -74,22 +87,8 @@ smtp::Reply SmtpGlue::on_rcpt(const std::string& address) {
 }
 
 bool SmtpGlue::on_auth(const smtp::server_events::AuthRequest& request) const {
-  if (service_.users == nullptr) return false;
-  // Acting for someone else (a PLAIN authzid) is not allowed here.
-  if (!request.authzid.empty() && request.authzid != request.username) return false;
-  // "alice" and "alice@mailsim.test" both name alice.
-  std::string user = request.username;
-  if (const std::string domain = domain_of(user); !domain.empty()) {
-    const bool local = std::any_of(service_.local_domains.begin(), service_.local_domains.end(),
-                                   [&](const std::string& d) { return iequals(d, domain); });
-    if (!local) return false;
-    user = user.substr(0, user.rfind('@'));
-  }
-  const bool ok = service_.users->check(user, request.password);
-  if (service_.log)
-    service_.log(peer_.service + " " + peer_.address + ": AUTH " + request.mechanism + " as " + user +
-                 (ok ? " succeeded" : " failed"));
-  return ok;
+  return check_smtp_login(request, service_.users, service_.local_domains, service_.log,
+                          peer_.service + " " + peer_.address);
 }
 
 void SmtpGlue::on_message(ConnectionHandle& conn, smtp::server_events::MessageReceived message) {

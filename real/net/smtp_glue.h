@@ -18,6 +18,14 @@
 namespace mailsim::net {
 
 // Shared by every connection of one SMTP service; must outlive them.
+// AUTH for serve's SMTP ports (both the direct-Maildir and the MTA glue):
+// "alice" and "alice@<a local domain>" both name alice; acting for someone
+// else (a PLAIN authzid) is refused; nobody logs in when `users` is null.
+// Writes "<who>: AUTH <mechanism> as <user> succeeded|failed" to `log` if set.
+bool check_smtp_login(const smtp::server_events::AuthRequest& request, const store::Credentials* users,
+                      const std::vector<std::string>& local_domains,
+                      const std::function<void(const std::string&)>& log, const std::string& who);
+
 struct SmtpService {
   smtp::ServerConfig session;  // hostname, limits, TLS and AUTH policy of this port
   std::vector<std::string> local_domains;

@@ -165,13 +165,23 @@ bool Socket::is_reset() const {
   return net_->end(conn_, side_).was_reset;
 }
 
-namespace {
-// Handlers set after data arrived get it in a fresh event, not inside the setter.
-template <class F>
-void schedule_flush(Engine& engine, F&& flush) {
-  engine.schedule_in(0, std::forward<F>(flush), "socket flush");
+// Handlers set after data (or the peer's close) arrived get it in a fresh
+// event, not inside the setter.
+void Socket::flush_later() const {
+  Network* net = net_;
+  const ConnId id = conn_;
+  const int side = side_;
+  ++net->conns_.at(id)->pending_events;
+  net->engine().schedule_in(
+      0,
+      [net, id, side] {
+        auto& c = *net->conns_.at(id);
+        --c.pending_events;
+        net->deliver(c, side, {});
+        net->maybe_retire(c);
+      },
+      "socket flush");
 }
-}  // namespace
 
 void Socket::on_data(std::function<void(std::string_view)> handler) {
   if (!valid() || net_->remains_of(conn_) != nullptr) return;
@@ -179,16 +189,7 @@ void Socket::on_data(std::function<void(std::string_view)> handler) {
   if (!e.alive) return;
   e.on_data = std::move(handler);
   if (!e.inbox.empty() || e.fin_received) {
-    Network* net = net_;
-    const ConnId id = conn_;
-    const int side = side_;
-    ++net->conns_.at(id)->pending_events;
-    schedule_flush(net->engine(), [net, id, side] {
-      auto& c = *net->conns_.at(id);
-      --c.pending_events;
-      net->deliver(c, side, {});
-      net->maybe_retire(c);
-    });
+    flush_later();
   }
 }
 
@@ -198,16 +199,7 @@ void Socket::on_peer_closed(std::function<void()> handler) {
   if (!e.alive && !e.fin_received) return;
   e.on_peer_closed = std::move(handler);
   if (e.fin_received && !e.peer_close_reported) {
-    Network* net = net_;
-    const ConnId id = conn_;
-    const int side = side_;
-    ++net->conns_.at(id)->pending_events;
-    schedule_flush(net->engine(), [net, id, side] {
-      auto& c = *net->conns_.at(id);
-      --c.pending_events;
-      net->deliver(c, side, {});
-      net->maybe_retire(c);
-    });
+    flush_later();
   }
 }
 

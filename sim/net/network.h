@@ -119,6 +119,8 @@ class Socket {
  private:
   friend class Network;
   Socket(Network* net, ConnId conn, int side) : net_(net), conn_(conn), side_(side) {}
+  // Delivers what already waits at this end in an event of its own.
+  void flush_later() const;
   Network* net_ = nullptr;
   ConnId conn_ = 0;
   int side_ = 0;  // 0 = the connecting client, 1 = the accepting server

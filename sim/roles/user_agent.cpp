@@ -34,6 +34,18 @@ std::vector<message::Mailbox> mailboxes(const std::vector<std::string>& addresse
   return out;
 }
 
+// The mail program's end of a connection: a TLS client that trusts the run's
+// CA and checks the server's name, with every byte traced.
+ChannelOptions client_channel(const RunContext& ctx, const std::string& server_name,
+                              const std::shared_ptr<ConnTracer>& tracer) {
+  ChannelOptions co;
+  co.role = tls::TlsRole::kClient;
+  co.tls = ctx.client_tls;
+  co.server_name = server_name;
+  co.observer = ConnTracer::observer(tracer);
+  return co;
+}
+
 }  // namespace
 
 UserAgent::UserAgent(RunContext& ctx, HostId id, const HostSpec& spec) : ctx_(ctx), id_(id), spec_(spec) {}
@@ -118,11 +130,7 @@ void UserAgent::submit(const std::string& from, std::vector<std::string> recipie
         s->quit();
         auto tracer = std::make_shared<ConnTracer>(ctx_.trace, spec_.name, r.socket.id(), "smtp", true,
                                                    ctx_.options.record_data);
-        ChannelOptions co;
-        co.role = tls::TlsRole::kClient;
-        co.tls = ctx_.client_tls;
-        co.server_name = server_name;
-        co.observer = ConnTracer::observer(tracer);
+        ChannelOptions co = client_channel(ctx_, server_name, tracer);
         auto drain = [this, s, tracer, subject, server_name] {
           while (auto ev = s->next_event()) {
             tracer->on_smtp(*ev);
@@ -180,11 +188,7 @@ void UserAgent::fetch_pop3(Socket socket, MailServer& server, const std::string&
   auto session = std::make_unique<pop3::ClientSession>(c);
   pop3::ClientSession* s = session.get();
   auto tracer = std::make_shared<ConnTracer>(ctx_.trace, spec_.name, socket.id(), "pop3", true, ctx_.options.record_data);
-  ChannelOptions co;
-  co.role = tls::TlsRole::kClient;
-  co.tls = ctx_.client_tls;
-  co.server_name = server.name();
-  co.observer = ConnTracer::observer(tracer);
+  ChannelOptions co = client_channel(ctx_, server.name(), tracer);
   const ConnId conn = socket.id();
   const std::string login = c.user;
   MailServer* srv = &server;
@@ -218,11 +222,7 @@ void UserAgent::fetch_imap(Socket socket, MailServer& server, const std::string&
   auto session = std::make_unique<imap::ClientSession>(c);
   imap::ClientSession* s = session.get();
   auto tracer = std::make_shared<ConnTracer>(ctx_.trace, spec_.name, socket.id(), "imap", true, ctx_.options.record_data);
-  ChannelOptions co;
-  co.role = tls::TlsRole::kClient;
-  co.tls = ctx_.client_tls;
-  co.server_name = server.name();
-  co.observer = ConnTracer::observer(tracer);
+  ChannelOptions co = client_channel(ctx_, server.name(), tracer);
   const ConnId conn = socket.id();
   const std::string login = c.user;
   MailServer* srv = &server;

@@ -392,6 +392,7 @@ std::shared_ptr<FileSpool::Segment> FileSpool::create_segment_file(const fs::pat
 struct FileSpool::Committer {
   std::mutex m;
   std::condition_variable wake_sync, wake_house;
+  std::condition_variable round_over;  // syncing went back to false
   // Shared with the owner, under m.
   std::vector<std::shared_ptr<Segment>> dirty;
   std::uint64_t written_lsn = 0;
@@ -400,6 +401,7 @@ struct FileSpool::Committer {
   std::optional<std::chrono::steady_clock::time_point> lazy_deadline;
   bool held = false;
   bool stopping = false;
+  bool syncing = false;  // a round is running (on the sync thread or on a put_concurrent() caller)
   std::vector<fs::path> to_delete;
   std::uint64_t spare_wanted = 0, spare_size = 0;
   bool spare_busy = false;  // the house thread is making spare_wanted now
@@ -408,6 +410,40 @@ struct FileSpool::Committer {
 
   std::thread sync_thread, house_thread;
 };
+
+// One group-commit round; `lock` holds the committer's mutex on entry and on
+// return. Everything appended so far goes into it: the longer the previous
+// sync took, the more puts share this one.
+void FileSpool::sync_round(std::unique_lock<std::mutex>& lock, const std::weak_ptr<int>& alive) {
+  Committer& c = *committer_;
+  c.syncing = true;
+  auto segs = std::move(c.dirty);
+  c.dirty.clear();
+  auto waiters = std::move(c.waiters);
+  c.waiters.clear();
+  const std::uint64_t lsn = c.written_lsn;
+  c.urgent = false;
+  c.lazy_deadline.reset();
+  lock.unlock();
+  bool ok = true;
+  for (const auto& s : segs) ok = ::fdatasync(s->fd) == 0 && ok;
+  syncs_.fetch_add(1);  // before the callbacks: a callback sees its own sync counted
+  if (ok) {
+    // put_concurrent()'s callers hear it here, without waiting for a turn
+    // of the owner's thread (their reply is a 250 on a socket). Every
+    // waiter taken in this round is covered by `lsn`.
+    for (auto& w : waiters)
+      if (w.any_thread && w.done) std::exchange(w.done, nullptr)(true);
+  }
+  options_.post([this, alive, lsn, ok, waiters = std::move(waiters)]() mutable {
+    if (alive.expired()) return;
+    std::lock_guard owner(owner_mutex_);
+    on_synced(lsn, ok, std::move(waiters));
+  });
+  lock.lock();
+  c.syncing = false;
+  c.round_over.notify_all();
+}
 
 FileSpool::FileSpool(fs::path directory, FileSpoolOptions options)
     : dir_(std::move(directory)), options_(std::move(options)) {
@@ -420,42 +456,17 @@ FileSpool::FileSpool(fs::path directory, FileSpoolOptions options)
     std::unique_lock lock(c.m);
     for (;;) {
       const auto ready = [&] {
-        if (c.held) return false;
+        if (c.held || c.syncing) return false;
         if (c.urgent) return true;
         return c.lazy_deadline && std::chrono::steady_clock::now() >= *c.lazy_deadline;
       };
       if (c.stopping) return;
       if (!ready()) {
-        if (c.lazy_deadline && !c.held) c.wake_sync.wait_until(lock, *c.lazy_deadline);
+        if (c.lazy_deadline && !c.held && !c.syncing) c.wake_sync.wait_until(lock, *c.lazy_deadline);
         else c.wake_sync.wait(lock);
         continue;
       }
-      // Everything appended so far goes into this round: the longer the
-      // previous sync took, the more puts share this one.
-      auto segs = std::move(c.dirty);
-      c.dirty.clear();
-      auto waiters = std::move(c.waiters);
-      c.waiters.clear();
-      const std::uint64_t lsn = c.written_lsn;
-      c.urgent = false;
-      c.lazy_deadline.reset();
-      lock.unlock();
-      bool ok = true;
-      for (const auto& s : segs) ok = ::fdatasync(s->fd) == 0 && ok;
-      syncs_.fetch_add(1);  // before the post: a callback sees its own sync counted
-      if (ok) {
-        // put_concurrent()'s callers hear it here, without waiting for a
-        // turn of the owner's thread (their reply is a 250 on a socket).
-        // Every waiter taken in this round is covered by `lsn`.
-        for (auto& w : waiters)
-          if (w.any_thread && w.done) std::exchange(w.done, nullptr)(true);
-      }
-      options_.post([this, alive, lsn, ok, waiters = std::move(waiters)]() mutable {
-        if (alive.expired()) return;
-        std::lock_guard owner(owner_mutex_);
-        on_synced(lsn, ok, std::move(waiters));
-      });
-      lock.lock();
+      sync_round(lock, alive);
     }
   });
   c.house_thread = std::thread([this, &c] {
@@ -508,8 +519,9 @@ FileSpool::~FileSpool() {
   if (committer_) {
     auto& c = *committer_;
     {
-      std::lock_guard lock(c.m);
+      std::unique_lock lock(c.m);
       c.stopping = true;
+      c.round_over.wait(lock, [&] { return !c.syncing; });  // a put_concurrent() caller's round
       for (auto& s : c.dirty) segs.push_back(s);
       c.dirty.clear();
     }
@@ -743,10 +755,29 @@ void FileSpool::put(const QueueEntry& entry, Done done) {
   put_locked(entry, std::move(done), false);
 }
 
-bool FileSpool::put_concurrent(const QueueEntry& entry, Done done) {
-  std::lock_guard owner(owner_mutex_);
-  if (live_.count(entry.id) != 0) return false;  // never replace a queued entry
-  put_locked(entry, std::move(done), true);
+bool FileSpool::put_concurrent(const QueueEntry& entry, Done done, bool sync_here) {
+  {
+    std::lock_guard owner(owner_mutex_);
+    if (live_.count(entry.id) != 0) return false;  // never replace a queued entry
+    put_locked(entry, std::move(done), true);
+  }
+  if (!committer_) return true;
+  // With `sync_here` and no round running, this thread syncs at once instead
+  // of waking the sync thread and waiting for it to wake this one: two
+  // thread hand-offs fewer before the 250 of a lone connection. Otherwise the
+  // sync thread takes this record into its next round (group commit).
+  Committer& c = *committer_;
+  std::unique_lock lock(c.m);
+  if (!c.urgent) return true;  // a round took the record already
+  if (!sync_here || c.syncing || c.held || c.stopping) {
+    lock.unlock();
+    c.wake_sync.notify_one();
+    return true;
+  }
+  sync_round(lock, alive_);
+  const bool more = c.urgent || c.lazy_deadline.has_value();
+  lock.unlock();
+  if (more) c.wake_sync.notify_one();
   return true;
 }
 
@@ -783,7 +814,7 @@ void FileSpool::put_locked(const QueueEntry& entry, Done done, bool any_thread) 
       committer_->waiters.push_back(Pending{written_lsn_, std::move(done), any_thread});
       committer_->urgent = true;
     }
-    committer_->wake_sync.notify_one();
+    if (!any_thread) committer_->wake_sync.notify_one();  // put_concurrent() decides who syncs
   } else {
     waiting_.push_back(Pending{written_lsn_, std::move(done), any_thread});
     request_sync(true);

@@ -114,14 +114,16 @@ class FileSpool final : public Spool {
   FileSpool& operator=(const FileSpool&) = delete;
 
   void put(const QueueEntry& entry, Done done) override;
-  // put() for a new entry from any thread. `done` runs once: with true on
-  // the committer thread right after the fdatasync that covers the record
-  // (without a committer: on whichever thread syncs), with false on the
+  // put() for a new entry from any thread. `done` runs once: with true right
+  // after the fdatasync that covers the record, on the thread that ran it
+  // (with `sync_here` and no sync running: the caller's own, inside this
+  // call, which then blocks for the fdatasync; else the committer's; without
+  // a committer: whichever thread syncs), with false on the
   // owner's thread (or at once) when the spool failed. It must be quick and
   // thread-safe (post somewhere). Returns false, and never calls `done`,
   // when an entry with this id is queued already (ids must be new: this
   // never replaces one).
-  bool put_concurrent(const QueueEntry& entry, Done done);
+  bool put_concurrent(const QueueEntry& entry, Done done, bool sync_here = false);
   // Is an entry with this id queued? Any thread.
   bool contains(const QueueId& id) const;
   void update(const QueueEntry& entry, Done done) override;
@@ -181,6 +183,7 @@ class FileSpool final : public Spool {
   void mark_dirty();
   void request_sync(bool urgent);
   void commit_inline();
+  void sync_round(std::unique_lock<std::mutex>& lock, const std::weak_ptr<int>& alive);
   void on_synced(std::uint64_t lsn, bool ok, std::vector<Pending> waiters);
   void collect_garbage();
   void fail(const std::string& why);

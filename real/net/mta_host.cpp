@@ -450,7 +450,13 @@ void MaildirMailboxes::deliver(const std::string& recipient, const std::string& 
 // ---- SMTP glue ------------------------------------------------------------------------
 
 MtaSmtpGlue::MtaSmtpGlue(const MtaSmtpService& service, const PeerInfo& peer)
-    : service_(service), peer_(peer), session_(service.session, smtp::PeerIdentity{peer.address, ""}) {}
+    : service_(service), peer_(peer), session_(service.session, smtp::PeerIdentity{peer.address, ""}) {
+  if (service_.sessions) service_.sessions->fetch_add(1);
+}
+
+MtaSmtpGlue::~MtaSmtpGlue() {
+  if (service_.sessions) service_.sessions->fetch_sub(1);
+}
 
 std::string MtaSmtpGlue::goodbye_line(bool timed_out) const {
   const std::string& host = service_.session.hostname;
@@ -561,7 +567,7 @@ void MtaSmtpGlue::store_here(ConnectionHandle& conn, smtp::server_events::Messag
     const mta::Reply reply = mta::Mta::received_reply(entry->id);
     done([this, reply] { session_.message_result(mta::to_smtp(reply)); });
     post_to_mta([owner, entry] { owner->adopt_received(std::move(*entry)); });
-  });
+  }, service_.sessions != nullptr && service_.sessions->load() == 1);
   if (!stored) done([this] { session_.message_result(queue_write_error()); });  // the id was taken meanwhile
 }
 

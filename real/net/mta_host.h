@@ -31,6 +31,7 @@
 
 #include <boost/asio.hpp>
 
+#include <atomic>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -152,6 +153,11 @@ struct MtaSmtpService {
   // The Mta's own spool, written from the connection's thread at the end of
   // DATA (see above); nullptr: the MTA thread receives the message.
   mta::FileSpool* spool = nullptr;
+  // SMTP sessions open on all ports that share it (each MtaSmtpGlue counts
+  // itself); nullptr: unknown. A lone session syncs the journal on its own
+  // thread (its 250 comes two thread hand-offs sooner); with company, that
+  // would hold up the other connections of its thread, so the committer does.
+  std::atomic<int>* sessions = nullptr;
 };
 
 // The SMTP glue of a connection when the MTA is on: decisions go to the Mta
@@ -159,6 +165,9 @@ struct MtaSmtpService {
 class MtaSmtpGlue final : public ProtocolGlue {
  public:
   MtaSmtpGlue(const MtaSmtpService& service, const PeerInfo& peer);
+  ~MtaSmtpGlue() override;
+  MtaSmtpGlue(const MtaSmtpGlue&) = delete;
+  MtaSmtpGlue& operator=(const MtaSmtpGlue&) = delete;
   Session& session() override { return session_; }
   void pump(ConnectionHandle& conn) override;
   bool awaiting_decision() const override { return session_.awaiting_decision(); }

@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <csignal>
 #include <fstream>
 #include <iostream>
@@ -267,6 +268,8 @@ int run_serve(const ServeOptions& options, std::ostream& out, std::ostream& err)
                           [t = mta_thread.get()](std::function<void()> fn) { t->post(std::move(fn)); }, log_fn};
   mta_smtp.policy = inbound_policy.get();
   mta_smtp.spool = spool.get();  // the end of DATA is stored on the connection's thread
+  std::atomic<int> mta_sessions{0};
+  mta_smtp.sessions = &mta_sessions;
   MtaSmtpService mta_submission = mta_smtp;
   mta_submission.session = smtp_session_config(config, true);
   auto smtp_glue = [&](const SmtpService& direct_service, const MtaSmtpService& mta_service) {

@@ -601,3 +601,51 @@ TEST_CASE("FileSpool: put_concurrent from several threads, answered by the commi
   auto all = spool.load_all();
   CHECK(all.size() == 100);
 }
+
+TEST_CASE("FileSpool: a lone connection's put_concurrent syncs on its own thread and hears durable before it returns") {
+  // The one-connection case of `mailsim serve`: no thread hand-off between
+  // the end of DATA and the 250, and the record is on disk when it is sent.
+  TempDir dir;
+  PostQueue owner;
+  FileSpoolOptions options;
+  options.post = [&owner](std::function<void()> fn) { owner.post(std::move(fn)); };
+  FileSpool spool(dir.path, options);
+  spool.load_all();
+  const auto syncs_before = spool.syncs();
+  std::thread::id answered_on;
+  int durable = 0;
+  REQUIRE(spool.put_concurrent(sample("0000DDDD0001"), [&](bool ok) {
+    durable += ok;
+    answered_on = std::this_thread::get_id();
+  }, true));
+  CHECK(durable == 1);  // already: the caller ran the fdatasync
+  CHECK(answered_on == std::this_thread::get_id());
+  CHECK(spool.syncs() == syncs_before + 1);
+
+  // While commits are held (as while another round runs) the caller does not
+  // sync: it returns at once, and the committer answers later.
+  spool.hold_commits(true);
+  std::mutex m;
+  std::condition_variable cv;
+  bool second = false;
+  std::thread::id second_on;
+  REQUIRE(spool.put_concurrent(sample("0000DDDD0002"), [&](bool ok) {
+    std::lock_guard lock(m);
+    second = ok;
+    second_on = std::this_thread::get_id();
+    cv.notify_all();
+  }, true));
+  {
+    std::lock_guard lock(m);
+    CHECK_FALSE(second);
+  }
+  spool.hold_commits(false);
+  {
+    std::unique_lock lock(m);
+    REQUIRE(cv.wait_for(lock, std::chrono::seconds(60), [&] { return second; }));
+    CHECK(second_on != std::this_thread::get_id());
+  }
+  owner.run_until([&] { return true; });
+  // Both records are in the journal (load_all replays it from the disk).
+  CHECK(spool.load_all().size() == 2);
+}

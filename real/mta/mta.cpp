@@ -170,7 +170,7 @@ void Mta::set_recipient(Entry& e, std::size_t index, RecipientState state, const
   auto& r = e.q.recipients[index];
   r.state = state;
   r.status = reply.status();
-  r.diagnostic = reply.to_string();
+  r.diagnostic = shared_text(reply.to_string());
   r.remote_mta = remote;
   emit(event::RecipientUpdated{e.q.id, r.address, state, r.status, r.diagnostic});
   if (state == RecipientState::delivered)
@@ -248,6 +248,7 @@ void Mta::receive(const ClientInfo& client, std::string sender, std::vector<std:
   auto e = std::make_unique<Entry>();
   e->q = received_entry(client, new_id(), std::move(sender), std::move(recipients), std::move(message),
                         clock_.now());
+  e->q.client = shared_text(e->q.client.str());
 
   auto id = e->q.id;
   entries_[id] = std::move(e);
@@ -263,6 +264,14 @@ void Mta::receive(const ClientInfo& client, std::string sender, std::vector<std:
                // after the reply has gone out.
                if ((en = entry(id))) announce_received(*en);
              }));
+}
+
+SharedText Mta::shared_text(std::string text) {
+  // Bounded: a server that sees ever new texts only starts over.
+  if (texts_.size() >= 4096) texts_.clear();
+  auto [it, added] = texts_.try_emplace(text);
+  if (added) it->second = SharedText(std::move(text));
+  return it->second;
 }
 
 QueueEntry Mta::received_entry(const ClientInfo& client, QueueId id, std::string sender,
@@ -435,7 +444,7 @@ void Mta::finish_pass(const QueueId& id) {
     for (std::size_t i = 0; i < q.recipients.size(); ++i) {
       auto& r = q.recipients[i];
       if (r.done()) continue;
-      auto last = r.diagnostic.empty() ? std::string("no delivery attempt succeeded") : r.diagnostic;
+      std::string last = r.diagnostic.empty() ? std::string("no delivery attempt succeeded") : r.diagnostic.str();
       auto remote = r.remote_mta;
       r.state = RecipientState::bounced;
       r.status = "4.4.7";
@@ -546,7 +555,7 @@ void Mta::on_route(std::shared_ptr<Job> job, Route route) {
       save(*e);
       return job_done(job->id);
     case Route::Kind::defer:
-      e->q.last_reason = route.failure.to_string();
+      e->q.last_reason = shared_text(route.failure.to_string());
       for (auto i : job->rcpts) set_recipient(*e, i, RecipientState::deferred, route.failure, "", "");
       save(*e);
       return job_done(job->id);
@@ -597,7 +606,7 @@ void Mta::deliver_local(std::shared_ptr<Job> job) {
                         case LocalDeliveryResult::Kind::temporary_failure:
                           reply = make_reply(451, "4.3.0", "mailbox unavailable: " + r.detail);
                           state = RecipientState::deferred;
-                          en->q.last_reason = reply.to_string();
+                          en->q.last_reason = shared_text(reply.to_string());
                           break;
                         default:
                           reply = make_reply(550, "5.2.0", "mailbox refused the message: " + r.detail);
@@ -829,7 +838,7 @@ void Mta::finish_remote_job(std::shared_ptr<Job> job) {
     for (std::size_t k = 0; k < job->rcpts.size(); ++k) {
       if (job->final[k]) continue;
       if (job->soft[k].code) {
-        e->q.last_reason = job->soft[k].to_string();
+        e->q.last_reason = shared_text(job->soft[k].to_string());
         set_recipient(*e, job->rcpts[k], RecipientState::deferred, job->soft[k], job->soft_host[k], "");
         continue;
       }
@@ -842,7 +851,7 @@ void Mta::finish_remote_job(std::shared_ptr<Job> job) {
                       job->last_failure_host);
         continue;
       }
-      e->q.last_reason = reply.to_string();
+      e->q.last_reason = shared_text(reply.to_string());
       set_recipient(*e, job->rcpts[k], RecipientState::deferred, reply, job->last_failure_mta, "");
     }
     save(*e);

@@ -28,6 +28,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <variant>
 #include <vector>
 
@@ -151,6 +152,10 @@ class Mta {
   // A received entry is now stored: tell the observers, queue it at once.
   void announce_received(Entry& en);
   // The queue entry receive() makes (state incoming, our Received: on top).
+  // `text` in a buffer shared with every earlier equal text (the same
+  // refusal for every letter to a closed office costs one buffer); this
+  // thread only.
+  SharedText shared_text(std::string text);
   QueueEntry received_entry(const ClientInfo& client, QueueId id, std::string sender,
                             std::vector<std::string> recipients, std::string message, TimePoint now) const;
   Entry* entry(const QueueId& id);
@@ -198,6 +203,7 @@ class Mta {
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 
   std::map<QueueId, std::unique_ptr<Entry>> entries_;
+  std::unordered_map<std::string, SharedText> texts_;  // shared_text()
   std::map<std::string, Destination> destinations_;
   // Declared after entries_ so they go first: a connection may point at a
   // queued message while it sends it.

@@ -38,25 +38,6 @@ enum class RecipientState {
 std::string_view to_string(RecipientState s);
 std::optional<RecipientState> recipient_state_from_string(std::string_view s);
 
-struct RecipientStatus {
-  std::string address;           // envelope RCPT TO, "user@domain"
-  RecipientState state = RecipientState::pending;
-  std::string status;            // RFC 3463 enhanced status of the last outcome, e.g. "5.1.1"
-  std::string diagnostic;        // the last reply as text, e.g. "550 5.1.1 <bob@b.example>: no such user"
-  std::string remote_mta;        // host that gave the reply ("" for local outcomes)
-  bool reported = false;         // a DSN (failure) already covered this recipient
-  bool delay_reported = false;   // a delay warning already covered this recipient
-
-  bool done() const { return state == RecipientState::delivered || state == RecipientState::bounced; }
-};
-
-// A recipient not tried yet.
-inline RecipientStatus pending_recipient(std::string address) {
-  RecipientStatus r;
-  r.address = std::move(address);
-  return r;
-}
-
 // The bytes of a queued message. They never change once queued, so every
 // copy of a QueueEntry (the MTA's own, the spool's, the queue view's) shares
 // one immutable buffer instead of copying a kilobyte each; assigning new
@@ -94,17 +75,41 @@ class MessageBytes {
   std::shared_ptr<const std::string> bytes_;
 };
 
+// Short texts many entries repeat (the reason of a refused connection, the
+// client that handed the letters in): copies share one buffer, and the Mta
+// hands equal texts the same buffer (Mta::shared_text).
+using SharedText = MessageBytes;
+
+struct RecipientStatus {
+  std::string address;           // envelope RCPT TO, "user@domain"
+  RecipientState state = RecipientState::pending;
+  std::string status;            // RFC 3463 enhanced status of the last outcome, e.g. "5.1.1"
+  SharedText diagnostic;         // the last reply as text, e.g. "550 5.1.1 <bob@b.example>: no such user"
+  std::string remote_mta;        // host that gave the reply ("" for local outcomes)
+  bool reported = false;         // a DSN (failure) already covered this recipient
+  bool delay_reported = false;   // a delay warning already covered this recipient
+
+  bool done() const { return state == RecipientState::delivered || state == RecipientState::bounced; }
+};
+
+// A recipient not tried yet.
+inline RecipientStatus pending_recipient(std::string address) {
+  RecipientStatus r;
+  r.address = std::move(address);
+  return r;
+}
+
 struct QueueEntry {
   QueueId id;
   std::string sender;                 // envelope MAIL FROM; "" is the null sender (a bounce)
   std::vector<RecipientStatus> recipients;
   MessageBytes message;               // RFC 5322 message, CRLF line ends, our Received: on top
-  std::string client;                 // who handed it to us, e.g. "alice-pc [10.0.0.2]" (for the DSN)
+  SharedText client;                  // who handed it to us, e.g. "alice-pc [10.0.0.2]" (for the DSN)
   TimePoint arrival = 0;              // when we accepted it
   TimePoint next_attempt = 0;         // when a deferred entry is retried
   int attempts = 0;                   // delivery passes so far
   QueueState state = QueueState::incoming;
-  std::string last_reason;            // why it was last deferred, for the queue view
+  SharedText last_reason;             // why it was last deferred, for the queue view
 
   bool all_done() const;
   bool any_bounced() const;

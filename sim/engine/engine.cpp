@@ -70,9 +70,12 @@ bool Engine::cancel(EventId id) {
   --live_;
   // Tombstones stay in the heap until they surface; sweep when they outnumber
   // the live events, so a run that re-arms timers constantly stays small.
-  if (heap_.size() > 1024 && heap_.size() > 2 * live_ + 1024) {
+  // A held letter's timers are long: without the sweep, every letter kept a
+  // few dead keys (and the vector's room for them) for minutes.
+  if (heap_.size() > 256 && heap_.size() > live_ + live_ / 4 + 256) {
     std::erase_if(heap_, [this](const HeapKey& k) { return slots_[k.slot].seq != k.seq; });
     std::make_heap(heap_.begin(), heap_.end(), later);
+    if (heap_.capacity() > 2 * heap_.size() + 1024) heap_.shrink_to_fit();
   }
   return true;
 }

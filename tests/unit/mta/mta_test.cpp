@@ -469,3 +469,24 @@ TEST_CASE("receive() in three steps (prepare, the host's own spool put, adopt) q
   CHECK(std::find(refused.begin(), refused.end(), next.id) == refused.end());
   CHECK_THAT(next.message, Catch::Contains("id " + next.id));
 }
+
+TEST_CASE("letters held for one closed office share the text of its refusal") {
+  // A thousand letters waiting for one closed office must not each keep their
+  // own copy of the same "Connection refused" (memory per queued letter).
+  Harness h;
+  h.net.server("192.0.2.10").up = false;
+  auto first = h.submit("alice@alpha.example", {"bob@beta.example"}).text.substr(14);
+  auto second = h.submit("carol@alpha.example", {"bob@beta.example"}).text.substr(14);
+  h.clock.run_until(10 * kSecond);
+  const auto* a = h.mta->find(first);
+  const auto* b = h.mta->find(second);
+  REQUIRE(a);
+  REQUIRE(b);
+  REQUIRE(a->state == QueueState::deferred);
+  REQUIRE(b->state == QueueState::deferred);
+  CHECK_THAT(a->last_reason.str(), Catch::Contains("Connection refused"));
+  CHECK(a->last_reason == b->last_reason);
+  CHECK(a->last_reason.shares_buffer_with(b->last_reason));
+  CHECK(a->recipients[0].diagnostic.shares_buffer_with(b->recipients[0].diagnostic));
+  CHECK(a->client.shares_buffer_with(b->client));
+}

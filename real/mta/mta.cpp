@@ -106,7 +106,7 @@ Mta::Mta(MtaConfig config, MtaServices services)
 Mta::~Mta() {
   alive_.reset();  // pending callbacks become no-ops
   for (auto& [id, e] : entries_)
-    if (e->retry_timer) clock_.cancel(*e->retry_timer);
+    if (e.retry_timer) clock_.cancel(*e.retry_timer);
   for (auto& [key, idle] : idle_) {
     clock_.cancel(idle->timer);
     idle->conn->quit();
@@ -120,12 +120,10 @@ void Mta::start() {
   auto now = clock_.now();
   for (auto& q : spool_.load_all()) {
     if (entries_.count(q.id)) continue;
-    auto e = std::make_unique<Entry>();
-    e->q = std::move(q);
-    recover_entry(e->q, now);
-    auto id = e->q.id;
-    Entry& ref = *e;
-    entries_[id] = std::move(e);
+    auto id = q.id;
+    Entry& ref = entries_[id];
+    ref.q = std::move(q);
+    recover_entry(ref.q, now);
     if (ref.q.all_done()) {
       // The last pass finished but the removal did not reach the disk.
       finish_pass(id);
@@ -144,17 +142,17 @@ void Mta::emit(EventPayload payload) {
 
 Mta::Entry* Mta::entry(const QueueId& id) {
   auto it = entries_.find(id);
-  return it == entries_.end() ? nullptr : it->second.get();
+  return it == entries_.end() ? nullptr : &it->second;
 }
 
 const QueueEntry* Mta::find(const QueueId& id) const {
   auto it = entries_.find(id);
-  return it == entries_.end() ? nullptr : &it->second->q;
+  return it == entries_.end() ? nullptr : &it->second.q;
 }
 
 std::vector<QueueEntry> Mta::queue() const {
   std::vector<QueueEntry> out;
-  for (const auto& [id, e] : entries_) out.push_back(e->q);
+  for (const auto& [id, e] : entries_) out.push_back(e.q);
   return out;
 }
 
@@ -245,14 +243,14 @@ void Mta::receive(const ClientInfo& client, std::string sender, std::vector<std:
                   std::string message, std::function<void(Reply)> done) {
   if (auto refused = refuse_received(recipients, message)) return done(*refused);
 
-  auto e = std::make_unique<Entry>();
-  e->q = received_entry(client, new_id(), std::move(sender), std::move(recipients), std::move(message),
-                        clock_.now());
-  e->q.client = shared_text(e->q.client.str());
+  QueueEntry q = received_entry(client, new_id(), std::move(sender), std::move(recipients), std::move(message),
+                                clock_.now());
+  q.client = shared_text(q.client.str());
 
-  auto id = e->q.id;
-  entries_[id] = std::move(e);
-  spool_.put(entries_[id]->q, guarded([this, id, done = std::move(done)](bool ok) {
+  auto id = q.id;
+  entries_[id] = Entry{};
+  entries_[id].q = std::move(q);
+  spool_.put(entries_[id].q, guarded([this, id, done = std::move(done)](bool ok) {
                Entry* en = entry(id);
                if (!en) return;
                if (!ok) {
@@ -320,10 +318,8 @@ void Mta::adopt_received(QueueEntry q) {
   // What receive() does once its put succeeded.
   auto id = q.id;
   if (entries_.count(id)) return;  // cannot happen: the spool refused a queued id
-  auto e = std::make_unique<Entry>();
-  e->q = std::move(q);
-  Entry& en = *e;
-  entries_[id] = std::move(e);
+  Entry& en = entries_[id];
+  en.q = std::move(q);
   announce_received(en);
 }
 
@@ -344,10 +340,9 @@ void Mta::announce_received(Entry& en) {
 // Queues a message we wrote ourselves (a DSN).
 void Mta::enqueue_local(QueueEntry q) {
   auto id = q.id;
-  auto e = std::make_unique<Entry>();
-  e->q = std::move(q);
-  entries_[id] = std::move(e);
-  spool_.put(entries_[id]->q, guarded([this, id](bool ok) {
+  entries_[id] = Entry{};
+  entries_[id].q = std::move(q);
+  spool_.put(entries_[id].q, guarded([this, id](bool ok) {
                Entry* en = entry(id);
                if (!en) return;
                if (!ok) {
@@ -369,7 +364,7 @@ void Mta::enqueue_local(QueueEntry q) {
 void Mta::flush_queue() {
   std::vector<QueueId> ids;
   for (const auto& [id, e] : entries_)
-    if (!e->in_pass && e->q.state == QueueState::deferred) ids.push_back(id);
+    if (!e.in_pass && e.q.state == QueueState::deferred) ids.push_back(id);
   for (const auto& id : ids)
     if (auto* e = entry(id)) schedule_retry(*e, clock_.now());
 }

@@ -202,7 +202,7 @@ class Mta {
   InboundPolicy policy_;  // RCPT rules, shared with real/net's io threads
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 
-  std::map<QueueId, std::unique_ptr<Entry>> entries_;
+  std::map<QueueId, Entry> entries_;  // in the map node: one allocation per letter, stable address
   std::unordered_map<std::string, SharedText> texts_;  // shared_text()
   std::map<std::string, Destination> destinations_;
   // Declared after entries_ so they go first: a connection may point at a

@@ -37,7 +37,6 @@ EventId Engine::schedule_at(Time at, Callback callback, std::string_view label) 
   s.callback = std::move(callback);
   s.label = intern(label);
   s.seq = seq;
-  s.at = at;
   heap_.push_back(HeapKey{at, seq, slot});
   std::push_heap(heap_.begin(), heap_.end(), later);
   ++live_;

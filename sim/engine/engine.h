@@ -106,8 +106,7 @@ class Engine {
   struct Slot {
     Callback callback;
     const std::string* label = nullptr;  // interned; nullptr when empty
-    std::uint64_t seq = 0;               // 0: free
-    Time at = 0;
+    std::uint64_t seq = 0;               // 0: free (the time is in the heap key)
   };
   static constexpr int kSlotBits = 24;
   static bool later(const HeapKey& a, const HeapKey& b) { return a.at != b.at ? a.at > b.at : a.seq > b.seq; }

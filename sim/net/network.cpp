@@ -77,6 +77,7 @@ struct Network::Remains {
   Time last_arrival[2] = {0, 0};
   bool was_reset[2] = {false, false};
   bool fin_received[2] = {false, false};
+  bool present = false;  // false: the id is live, or was never retired
 };
 
 struct Network::HostState {
@@ -624,7 +625,7 @@ std::optional<Time> Network::put_on_wire(ConnId id, int from_side, HostId from, 
   Snapshot snap;
   // TCP delivers in order: never overtake an earlier segment of this end.
   Conn* live = live_conn(id);
-  Time& last_arrival = live != nullptr ? live->ends[from_side].last_arrival : retired_.at(id).last_arrival[from_side];
+  Time& last_arrival = live != nullptr ? live->ends[from_side].last_arrival : retired_.at(id - 1).last_arrival[from_side];
   const Time arrival = std::max(carry(path, hops, data.size(), snap), last_arrival);
   last_arrival = arrival;
 
@@ -825,8 +826,9 @@ Network::Conn* Network::live_conn(ConnId id) {
 }
 
 const Network::Remains* Network::remains_of(ConnId id) const {
-  const auto it = retired_.find(id);
-  return it == retired_.end() ? nullptr : &it->second;
+  if (id == 0 || id > retired_.size()) return nullptr;
+  const Remains& r = retired_[id - 1];
+  return r.present ? &r : nullptr;
 }
 
 namespace {
@@ -864,7 +866,9 @@ void Network::retire_finished() {
       r.was_reset[side] = c.ends[side].was_reset;
       r.fin_received[side] = c.ends[side].fin_received;
     }
-    retired_.emplace(id, r);
+    r.present = true;
+    if (retired_.size() < id) retired_.resize(id);
+    retired_[id - 1] = r;
     conns_.erase(id);
   }
   to_retire_.clear();

@@ -298,7 +298,7 @@ class Network {
   // Finished connections leave the table for a small record (see Remains):
   // late segments still draw the RST they always drew, and Socket handles
   // the roles still hold keep answering.
-  std::unordered_map<ConnId, Remains> retired_;
+  std::deque<Remains> retired_;  // by id - 1 (ids are handed out in order); no node per connection
   std::vector<ConnId> to_retire_;
   ConnId next_conn_ = 1;
   // links of each host, in link order (Dijkstra visits them in that order)

@@ -16,7 +16,8 @@
 //
 // Memory per queued message is measured in a phase of its own, before the
 // delivery run, in a world of its own: the same network, the same 10% of MX
-// servers down (and staying down), and --held N letters (default 10,000)
+// servers down (and staying down), and --held N letters (default: as many as
+// --messages: the scale of the delivery run)
 // addressed only to them, posted in two halves. Once every letter of a half
 // has had its first attempt refused and waits deferred in its sender's queue
 // (the retry is 5 minutes away) and nothing else is happening, the heap in
@@ -98,7 +99,7 @@ int main(int argc, char** argv) {
   int senders = 900;
   int receivers = 100;
   int messages = 100000;
-  int held = 10000;
+  int held = -1;  // -1: as many as --messages
   bool held_only = false;  // measure the held letters, then leave (for a heap profiler)
   int body_bytes = 512;
   double down_fraction = 0.10;
@@ -128,6 +129,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  if (held == -1) held = messages;
   if (senders < 1 || receivers < 1 || messages < 1 || held < 0 || body_bytes < 0 || burst_seconds < 0) {
     std::fprintf(stderr, "sim_bench: counts must be positive\n");
     return 2;

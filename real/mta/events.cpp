@@ -139,7 +139,8 @@ std::string to_json(const MtaEvent& e) {
   j["at"] = e.at;
   j["mta"] = e.mta;
   j["kind"] = kind_of(e);
-  return j.dump();
+  // Replies from other servers may not be UTF-8: U+FFFD, not an exception.
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 }  // namespace mailsim::mta

@@ -70,8 +70,10 @@ std::string status_to_json(const QueueEntry& e) {
                      {"reported", r.reported},
                      {"delay_reported", r.delay_reported}});
   }
-  // JSON escapes control characters, so the result is one line.
-  return j.dump();
+  // JSON escapes control characters, so the result is one line. A remote
+  // server's reply may carry bytes that are not UTF-8 (Latin-1 text, say):
+  // they become U+FFFD rather than making the queue's record unwritable.
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 bool envelope_from_json(std::string_view json, QueueEntry& e) {

@@ -649,3 +649,34 @@ TEST_CASE("FileSpool: a lone connection's put_concurrent syncs on its own thread
   // Both records are in the journal (load_all replays it from the disk).
   CHECK(spool.load_all().size() == 2);
 }
+
+TEST_CASE("FileSpool: a remote reply that is not UTF-8 is kept (as U+FFFD), and the deferral is recorded") {
+  // A server answering in Latin-1 ("450 Bo\xEEte pleine") must not make the
+  // queue's status record unwritable: the deferral and its retry time have
+  // to survive a restart.
+  TempDir dir;
+  {
+    FileSpool spool(dir.path);
+    bool ok = false;
+    auto q = sample("0000EEEE0001");
+    spool.put(q, [&](bool r) { ok = r; });
+    REQUIRE(ok);
+    q.state = QueueState::deferred;
+    q.attempts = 1;
+    q.next_attempt = 1600 * kSecond;
+    q.recipients[0].state = RecipientState::deferred;
+    q.recipients[0].status = "4.2.2";
+    q.recipients[0].diagnostic = std::string("450 4.2.2 Bo\xEEte pleine");
+    q.last_reason = std::string("450 4.2.2 Bo\xEEte pleine");
+    ok = false;
+    spool.update(q, [&](bool r) { ok = r; });
+    CHECK(ok);
+  }
+  FileSpool again(dir.path);
+  auto all = again.load_all();
+  REQUIRE(all.size() == 1);
+  CHECK(all[0].state == QueueState::deferred);
+  CHECK(all[0].next_attempt == 1600 * kSecond);
+  CHECK(all[0].recipients[0].status == "4.2.2");
+  CHECK(all[0].recipients[0].diagnostic == "450 4.2.2 Bo\xEF\xBF\xBDte pleine");
+}

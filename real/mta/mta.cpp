@@ -168,7 +168,9 @@ void Mta::set_recipient(Entry& e, std::size_t index, RecipientState state, const
   auto& r = e.q.recipients[index];
   r.state = state;
   r.status = reply.status();
-  r.diagnostic = shared_text(reply.to_string());
+  // A refusal repeats for every letter to the same place; an acceptance
+  // names its own queue id, so sharing would only churn the table.
+  r.diagnostic = reply.code >= 400 ? shared_text(reply.to_string()) : SharedText(reply.to_string());
   r.remote_mta = remote;
   emit(event::RecipientUpdated{e.q.id, r.address, state, r.status, r.diagnostic});
   if (state == RecipientState::delivered)

@@ -177,3 +177,65 @@ TEST_CASE("local delivery: recipient checks and one copy per recipient with Retu
   CHECK(store.snapshot("alice", "INBOX").messages.size() == 1);
   CHECK(woken == std::vector<std::string>{"alice", "bob"});  // IDLE sessions are told
 }
+
+TEST_CASE("with a linger, deliveries that arrive while the last commit is recent share the next commit") {
+  // serve's MTA delivers after 250 with a linger, so its Maildir fsyncs come
+  // in few, large batches and leave the disk's flushes to the queue journal.
+  TempDir tmp;
+  store::MaildirStore store(store::MaildirOptions{tmp.path, "test.host", [] { return std::int64_t{1700000000}; }});
+  store.ensure_user("bob");
+  const fs::path inbox = store.folder_path("bob", "INBOX");
+  const auto linger = std::chrono::seconds(2);  // far longer than the loop below takes
+  MaildirDrop drop("test.host", 4, 256, linger);
+
+  Results first;
+  const auto t0 = std::chrono::steady_clock::now();
+  drop.deliver({MaildirCopy{inbox, "Subject: first\r\n\r\nx\r\n", {}}}, 1700000000,
+               [&](std::optional<std::string> e) { first.add(std::move(e)); });
+  first.wait_for(1);  // the first commit does not wait
+  CHECK_FALSE(first.errors[0].has_value());
+
+  Results rest;
+  std::chrono::steady_clock::time_point last_done;
+  std::mutex m;
+  constexpr int kMore = 20;
+  for (int i = 0; i < kMore; ++i)
+    drop.deliver({MaildirCopy{inbox, "Subject: " + std::to_string(i) + "\r\n\r\nx\r\n", {}}}, 1700000000,
+                 [&](std::optional<std::string> e) {
+                   {
+                     std::lock_guard lock(m);
+                     last_done = std::chrono::steady_clock::now();
+                   }
+                   rest.add(std::move(e));
+                 });
+  rest.wait_for(kMore);
+  for (const auto& e : rest.errors) CHECK_FALSE(e.has_value());
+  const auto stats = drop.stats();
+  CHECK(stats.jobs == 1 + kMore);
+  CHECK(stats.batches == 2);  // the twenty waited for the linger and went together
+  {
+    std::lock_guard lock(m);
+    CHECK(last_done - t0 >= linger);  // not sooner than the linger after the first commit began
+  }
+  CHECK(files_in(inbox / "new").size() == 1 + kMore);
+}
+
+TEST_CASE("stopping a lingering MaildirDrop commits the waiting jobs at once") {
+  // With a linger of an hour, a stop that waited for it would hang here.
+  TempDir tmp;
+  store::MaildirStore store(store::MaildirOptions{tmp.path, "test.host", [] { return std::int64_t{1700000000}; }});
+  store.ensure_user("bob");
+  const fs::path inbox = store.folder_path("bob", "INBOX");
+  Results results;
+  {
+    MaildirDrop drop("test.host", 2, 256, std::chrono::hours(1));
+    drop.deliver({MaildirCopy{inbox, "Subject: a\r\n\r\nx\r\n", {}}}, 1700000000,
+                 [&](std::optional<std::string> e) { results.add(std::move(e)); });
+    results.wait_for(1);
+    drop.deliver({MaildirCopy{inbox, "Subject: b\r\n\r\nx\r\n", {}}}, 1700000000,
+                 [&](std::optional<std::string> e) { results.add(std::move(e)); });
+  }
+  REQUIRE(results.errors.size() == 2);
+  CHECK_FALSE(results.errors[1].has_value());
+  CHECK(files_in(inbox / "new").size() == 2);
+}

@@ -1,5 +1,7 @@
 // Group-committed Maildir delivery: tmp/ → fsync (in parallel, per batch) →
-// link into new/ → one fsync per new/ directory → callbacks.
+// link into new/ → one fsync per new/ directory → callbacks. A big batch
+// replaces the per-file and per-directory fsyncs with one syncfs() per
+// filesystem before the links and one after.
 #include "real/net/maildir_drop.h"
 
 #include "real/store/mailbox_store.h"
@@ -25,6 +27,7 @@ struct MaildirDrop::File {
   std::string disk;  // LF form
   std::string error;
   bool linked = false;
+  dev_t device = 0;  // the filesystem of tmp/ (only read for a syncfs batch)
 };
 
 namespace {
@@ -33,8 +36,8 @@ std::string errno_text(const char* what, const fs::path& p, int err) {
   return std::string(what) + " " + p.string() + ": " + std::strerror(err);
 }
 
-// Writes, stamps and fsyncs one tmp/ file; returns "" or the error.
-std::string write_durably(const fs::path& path, std::string_view bytes, std::int64_t t) {
+// Writes, stamps and (if `sync`) fsyncs one tmp/ file; returns "" or the error.
+std::string write_file(const fs::path& path, std::string_view bytes, std::int64_t t, bool sync) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return errno_text("cannot create", path, errno);
   std::string error;
@@ -48,10 +51,28 @@ std::string write_durably(const fs::path& path, std::string_view bytes, std::int
   // The mtime is the internal date (what MaildirStore reads back).
   const struct timespec times[2] = {{static_cast<time_t>(t), 0}, {static_cast<time_t>(t), 0}};
   if (error.empty() && ::futimens(fd, times) != 0) error = errno_text("cannot set the time of", path, errno);
-  if (error.empty() && ::fsync(fd) != 0) error = errno_text("cannot fsync", path, errno);
+  if (error.empty() && sync && ::fsync(fd) != 0) error = errno_text("cannot fsync", path, errno);
   ::close(fd);
   if (!error.empty()) ::unlink(path.c_str());
   return error;
+}
+
+// One syncfs() of the filesystem holding `dir`: every write and directory
+// change made on it so far is on the disk when it returns "" (since Linux
+// 5.8 it also reports a write-back error of any file there).
+std::string syncfs_of(const fs::path& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return errno_text("cannot open", dir, errno);
+  std::string error;
+  if (::syncfs(fd) != 0) error = errno_text("cannot sync the filesystem of", dir, errno);
+  ::close(fd);
+  return error;
+}
+
+// The filesystem (device) a directory is on, or 0 if it cannot be read.
+dev_t device_of(const fs::path& dir) {
+  struct stat st {};
+  return ::stat(dir.c_str(), &st) == 0 ? st.st_dev : 0;
 }
 
 std::string fsync_dir(const fs::path& dir) {
@@ -156,14 +177,40 @@ void MaildirDrop::commit(std::vector<Job>& batch) {
     }
   }
 
-  // 1. Every file into tmp/ and fsync'ed, in parallel.
-  parallel(files.size(), [&](std::size_t i) {
-    files[i].error = write_durably(files[i].tmp, files[i].disk, batch[files[i].job].internal_date);
-  });
-
+  // A batch this big pays for two syncfs() per filesystem (each one journal
+  // commit and one disk flush) instead of a flush per file and per new/:
+  // with one connection the queue journal's flush per message is what the
+  // client waits for, and a flush per delivered file would queue in front
+  // of it. (syncfs also writes whatever else is dirty on the filesystem,
+  // so small batches, which are what a quiet server makes, keep fsync.)
+  const bool whole_fs = files.size() >= kSyncfsBatch;
   std::vector<std::string> job_error(batch.size());
+  std::uint64_t syncs = 0;
+  std::map<dev_t, fs::path> filesystems;  // device -> one tmp/ on it
+  if (whole_fs)
+    for (auto& f : files) {
+      f.device = device_of(f.tmp.parent_path());
+      filesystems.try_emplace(f.device, f.tmp.parent_path());
+    }
+  // One syncfs per filesystem; every job with a file on one that failed has failed.
+  auto sync_filesystems = [&] {
+    std::map<dev_t, std::string> failed;
+    for (const auto& [device, dir] : filesystems) {
+      ++syncs;
+      if (auto e = syncfs_of(dir); !e.empty()) failed[device] = e;
+    }
+    for (const auto& f : files)
+      if (auto it = failed.find(f.device); it != failed.end() && job_error[f.job].empty()) job_error[f.job] = it->second;
+  };
+
+  // 1. Every file into tmp/: fsync'ed in parallel, or all of them at once.
+  parallel(files.size(), [&](std::size_t i) {
+    files[i].error = write_file(files[i].tmp, files[i].disk, batch[files[i].job].internal_date, !whole_fs);
+  });
+  if (!whole_fs) syncs += files.size();
   for (const auto& f : files)
     if (!f.error.empty() && job_error[f.job].empty()) job_error[f.job] = f.error;
+  if (whole_fs) sync_filesystems();
 
   // 2. Into new/ (link refuses to replace an existing name), tmp/ name gone.
   for (auto& f : files) {
@@ -176,17 +223,23 @@ void MaildirDrop::commit(std::vector<Job>& batch) {
     ::unlink(f.tmp.c_str());
   }
 
-  // 3. One fsync per new/ directory makes all the links durable.
-  std::map<fs::path, std::vector<std::size_t>> dirs;  // dir -> jobs with a file there
-  for (const auto& f : files)
-    if (f.linked) dirs[f.new_dir].push_back(f.job);
-  std::vector<std::pair<fs::path, std::string>> dir_results;
-  for (auto& [dir, jobs] : dirs) dir_results.emplace_back(dir, "");
-  parallel(dir_results.size(), [&](std::size_t i) { dir_results[i].second = fsync_dir(dir_results[i].first); });
-  for (const auto& [dir, error] : dir_results) {
-    if (error.empty()) continue;
-    for (std::size_t j : dirs[dir])
-      if (job_error[j].empty()) job_error[j] = error;
+  // 3. One fsync per new/ directory (or the second syncfs) makes all the
+  // links durable.
+  if (whole_fs) {
+    sync_filesystems();
+  } else {
+    std::map<fs::path, std::vector<std::size_t>> dirs;  // dir -> jobs with a file there
+    for (const auto& f : files)
+      if (f.linked) dirs[f.new_dir].push_back(f.job);
+    std::vector<std::pair<fs::path, std::string>> dir_results;
+    for (auto& [dir, jobs] : dirs) dir_results.emplace_back(dir, "");
+    syncs += dir_results.size();
+    parallel(dir_results.size(), [&](std::size_t i) { dir_results[i].second = fsync_dir(dir_results[i].first); });
+    for (const auto& [dir, error] : dir_results) {
+      if (error.empty()) continue;
+      for (std::size_t j : dirs[dir])
+        if (job_error[j].empty()) job_error[j] = error;
+    }
   }
 
   // A failed job leaves no copy behind: the client gets 451 and will send
@@ -202,6 +255,7 @@ void MaildirDrop::commit(std::vector<Job>& batch) {
     stats_.batches += 1;
     stats_.jobs += batch.size();
     stats_.files += files.size();
+    stats_.syncs += syncs;
   }
   for (std::size_t j = 0; j < batch.size(); ++j) {
     if (!batch[j].done) continue;

@@ -17,7 +17,10 @@
 # queue (an fdatasync'ed journal) before answering 250 and then delivers it
 # into a Maildir, fsync'ed. So the disk's own fsync rate, measured in the
 # same run in the data directory's filesystem, is printed too: a server that
-# fsyncs each message on its own cannot beat it; group commit can.
+# fsyncs each message on its own cannot beat it; group commit can. So is the
+# number of cache flushes the disk itself completed per mailsim message
+# (its Maildir deliveries included, as far as they were done by the end of
+# the run).
 #
 # Every loop is bounded in count and time; only processes started here are
 # stopped, by PID.
@@ -118,6 +121,14 @@ done
 kill -0 "$sink_pid" 2>/dev/null || { echo "smtp-sink did not start:" >&2; cat "$work/sink.log" >&2; exit 1; }
 inbox="$work/data/maildir/bob/Maildir/new"
 
+# Disk flushes (cache flushes the block device completed: field 16 of its
+# stat file), to count what each message costs the disk; "" if unknown.
+disk_dev=$(basename "$(df -P "$work" | awk 'NR==2 {print $1}')")
+flushes() {
+  local f="/sys/class/block/$disk_dev/stat"
+  [[ -r "$f" ]] && awk 'NF >= 17 {print $16}' "$f"
+}
+
 # run_source <port> <sessions> <reuse yes|no>: prints messages/s
 run_source() {
   local port=$1 sessions=$2 reuse=$3 flags=()
@@ -137,19 +148,24 @@ echo "  smtp-sink: port $sink_port (accepts and discards)"
 echo "  disk ($(df -P "$work" | awk 'NR==2 {print $1}')): ${fsync_rate} fsync/s of a 1 KB file;" \
      "${delivery_rate}/s file + directory fsync (one durable Maildir delivery at a time)"
 echo
-printf "%-34s %12s %12s %8s %14s\n" "run" "smtp-sink/s" "mailsim/s" "ratio" "vs fsync rate"
+printf "%-34s %12s %12s %8s %14s %16s\n" "run" "smtp-sink/s" "mailsim/s" "ratio" "vs fsync rate" \
+  "flushes/message"
 expected=0
 for sessions in 1 20; do
   for reuse in yes no; do
     sink_rate=$(run_source "$sink_port" "$sessions" "$reuse") || exit 1
+    f0=$(flushes)
     serve_rate=$(run_source "$serve_port" "$sessions" "$reuse") || exit 1
+    f1=$(flushes)
+    per_message="?"
+    [[ -n "$f0" && -n "$f1" ]] && per_message=$(/usr/bin/python3 -c "print('%.2f' % (($f1 - $f0) / $COUNT))")
     expected=$((expected + COUNT))
     [[ "$sessions" == 1 && "$reuse" == yes ]] && { sink_one=$sink_rate; serve_one=$serve_rate; }
     label="$sessions connection(s), reuse $reuse"
     [[ "$sessions" == 1 ]] && label="1 connection, reuse $reuse"
     [[ "$sessions" == 20 ]] && label="20 connections, reuse $reuse"
-    /usr/bin/python3 -c "import sys; s,m,f=map(float,sys.argv[1:4]); print('%-34s %12.0f %12.0f %8.2f %13.2fx' % (sys.argv[4], s, m, m/s, m/f))" \
-      "$sink_rate" "$serve_rate" "$fsync_rate" "$label"
+    /usr/bin/python3 -c "import sys; s,m,f=map(float,sys.argv[1:4]); print('%-34s %12.0f %12.0f %8.2f %13.2fx %16s' % (sys.argv[4], s, m, m/s, m/f, sys.argv[5]))" \
+      "$sink_rate" "$serve_rate" "$fsync_rate" "$label" "$per_message"
   done
 done
 

@@ -118,6 +118,9 @@ class MailServer::Transport final : public mta::Transport {
     sweep();
     auto state = std::make_shared<State>();
     auto attempt = std::make_unique<Attempt>();
+    Attempt* const raw = attempt.get();
+    state->owner = this;
+    state->attempt = raw;
     attempt->state = state;
     attempt->connector = std::make_unique<Connector>(ctx_.net, id_, state);
     mta::SmtpTransportOptions o;
@@ -133,12 +136,17 @@ class MailServer::Transport final : public mta::Transport {
     // A finished attempt (connect refused, or its link closed after the MTA
     // let go) is freed on the next turn, not when this server next connects:
     // a server whose letters all wait for a down MX would otherwise keep one.
-    o.on_link_freed = [this] { schedule_sweep(); };
+    o.on_link_freed = [this, raw] {
+      maybe_finished(raw);
+      schedule_sweep();
+    };
     attempt->transport = std::make_unique<mta::SmtpTransport>(*attempt->connector, ctx_.clock, std::move(o));
     mta::SmtpTransport& transport = *attempt->transport;
     attempts_.push_back(std::move(attempt));
-    transport.open(request, [state, done = std::move(done)](mta::OpenResult r) {
+    raw->self = std::prev(attempts_.end());
+    transport.open(request, [this, state, raw, done = std::move(done)](mta::OpenResult r) {
       state->opened = true;
+      maybe_finished(raw);
       if (r.connection) {
         state->handle_alive = true;
         r.connection = std::make_unique<Handle>(std::move(r.connection), state);
@@ -148,11 +156,14 @@ class MailServer::Transport final : public mta::Transport {
   }
 
  private:
+  struct Attempt;
   struct State {
     ConnId conn = 0;
     std::shared_ptr<ConnTracer> tracer;
     bool opened = false;
     bool handle_alive = false;
+    Transport* owner = nullptr;  // outlives every handle (the Mta goes first)
+    Attempt* attempt = nullptr;  // not freed while the handle lives
   };
   // Learns the connection id of the socket the MTA connects with.
   class Connector final : public mta::Connector {
@@ -177,6 +188,7 @@ class MailServer::Transport final : public mta::Transport {
     ~Handle() override {
       inner_.reset();
       state_->handle_alive = false;
+      state_->owner->maybe_finished(state_->attempt);
     }
     // (Dropping the handle quits the link; its closing calls on_link_freed.)
     void send(const mta::DeliveryJob& job, std::function<void(mta::JobResult)> done) override {
@@ -197,6 +209,8 @@ class MailServer::Transport final : public mta::Transport {
     std::shared_ptr<State> state;
     std::unique_ptr<Connector> connector;
     std::unique_ptr<mta::SmtpTransport> transport;  // declared last: goes first
+    std::list<std::unique_ptr<Attempt>>::iterator self;  // its place in attempts_
+    bool candidate = false;                              // in candidates_
   };
 
   void schedule_sweep() {
@@ -206,10 +220,24 @@ class MailServer::Transport final : public mta::Transport {
       sweep();
     });
   }
+  // An attempt is finished once it has been answered, the MTA has dropped
+  // its handle and its link is gone. Each of the three moments names the
+  // attempt a candidate (the last of them finds it finished), so a sweep
+  // looks at those alone, not at every connection the server has open.
+  void maybe_finished(Attempt* a) {
+    if (a->candidate) return;
+    a->candidate = true;
+    candidates_.push_back(a);
+  }
   void sweep() {
-    attempts_.remove_if([](const std::unique_ptr<Attempt>& a) {
-      return a->state->opened && !a->state->handle_alive && a->transport->live_links() == 0;
-    });
+    std::vector<Attempt*> candidates;
+    candidates.swap(candidates_);
+    for (Attempt* a : candidates) {
+      a->candidate = false;
+      if (a->state->opened && !a->state->handle_alive && a->transport->live_links() == 0) attempts_.erase(a->self);
+    }
+    candidates.clear();
+    if (candidates_.empty()) candidates_.swap(candidates);  // keep the room for next time
   }
 
   RunContext& ctx_;
@@ -217,6 +245,7 @@ class MailServer::Transport final : public mta::Transport {
   std::string host_;
   mta::Duration reply_timeout_;
   std::list<std::unique_ptr<Attempt>> attempts_;
+  std::vector<Attempt*> candidates_;  // attempts that may have finished since the last sweep
   EventId sweep_event_;
 };
 
@@ -559,9 +588,16 @@ void MailServer::listen_smtp(const SmtpPortPolicy& policy) {
 }
 
 void MailServer::accept_smtp(Socket socket, const SmtpPortPolicy& policy) {
-  // Servers of connections that are over go now (their conns freed themselves).
-  for (auto it = inbound_.begin(); it != inbound_.end();)
-    it = it->second.server->connections() == 0 ? inbound_.erase(it) : std::next(it);
+  // Servers of connections that are over (their conns freed themselves) go
+  // in a sweep whenever the map has doubled since the last one: a busy MX
+  // serves hundreds of clients at once, and a sweep per accept made every
+  // accept cost as much as all of them. Until then a finished server is an
+  // idle object nobody calls.
+  if (inbound_.size() >= inbound_sweep_at_) {
+    for (auto it = inbound_.begin(); it != inbound_.end();)
+      it = it->second.server->connections() == 0 ? inbound_.erase(it) : std::next(it);
+    inbound_sweep_at_ = std::max<std::size_t>(kInboundSweepMin, 2 * inbound_.size());
+  }
   if (!policy.submission && spec_.mx.max_connections > 0) {
     // Postfix's smtpd_client_connection_count_limit / a crowded counter:
     // a temporary "come back later", so the sender defers and retries.

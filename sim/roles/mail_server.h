@@ -108,6 +108,8 @@ class MailServer {
     std::uint16_t port = 0;
   };
   std::map<ConnId, Inbound> inbound_;
+  static constexpr std::size_t kInboundSweepMin = 16;
+  std::size_t inbound_sweep_at_ = kInboundSweepMin;  // sweep finished servers out at this size
   std::map<std::string, PendingDelivery> pending_deliveries_;  // by recipient
 };
 

@@ -12,7 +12,7 @@ packages=(
 )
 if [[ "${MAILSIM_TEST_PEERS:-0}" == 1 ]]; then
   # Real clients the interop tests talk to. A missing peer fails its test.
-  packages+=(python3 curl swaks msmtp python3-aiosmtpd tshark)
+  packages+=(python3 curl swaks libnet-ssleay-perl msmtp python3-aiosmtpd tshark)
 fi
 if [[ "${MAILSIM_BENCH_PEERS:-0}" == 1 ]]; then
   # Peers the benchmarks measure beside mailsim: Postfix's smtp-source and

@@ -892,13 +892,21 @@ void FileSpool::mark_dirty() {
 
 void FileSpool::request_sync(bool urgent) {
   if (committer_) {
+    bool news = false;  // does the sync thread learn something from a wake?
     {
       std::lock_guard lock(committer_->m);
-      if (urgent) committer_->urgent = true;
-      else if (!committer_->lazy_deadline)
+      if (urgent) {
+        news = !committer_->urgent;
+        committer_->urgent = true;
+      } else if (!committer_->lazy_deadline && !committer_->urgent) {
         committer_->lazy_deadline = std::chrono::steady_clock::now() + options_.status_sync_delay;
+        news = true;
+      }
     }
-    committer_->wake_sync.notify_one();
+    // A deadline it already waits for, or a round it is about to run, takes
+    // this record along: waking it for every status record would only cost
+    // a thread switch each (a few per delivered message).
+    if (news) committer_->wake_sync.notify_one();
     return;
   }
   if (!options_.clock) return commit_inline();

@@ -36,11 +36,14 @@ std::string errno_text(const char* what, const fs::path& p, int err) {
   return std::string(what) + " " + p.string() + ": " + std::strerror(err);
 }
 
-// Writes, stamps and (if `sync`) fsyncs one tmp/ file; returns "" or the error.
-std::string write_file(const fs::path& path, std::string_view bytes, std::int64_t t, bool sync) {
+// Creates, writes and stamps one tmp/ file; returns its open descriptor, or
+// -1 with `error` set (and no file left behind).
+int write_file(const fs::path& path, std::string_view bytes, std::int64_t t, std::string& error) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return errno_text("cannot create", path, errno);
-  std::string error;
+  if (fd < 0) {
+    error = errno_text("cannot create", path, errno);
+    return -1;
+  }
   std::size_t off = 0;
   while (off < bytes.size() && error.empty()) {
     const ssize_t n = ::write(fd, bytes.data() + off, bytes.size() - off);
@@ -51,10 +54,10 @@ std::string write_file(const fs::path& path, std::string_view bytes, std::int64_
   // The mtime is the internal date (what MaildirStore reads back).
   const struct timespec times[2] = {{static_cast<time_t>(t), 0}, {static_cast<time_t>(t), 0}};
   if (error.empty() && ::futimens(fd, times) != 0) error = errno_text("cannot set the time of", path, errno);
-  if (error.empty() && sync && ::fsync(fd) != 0) error = errno_text("cannot fsync", path, errno);
+  if (error.empty()) return fd;
   ::close(fd);
-  if (!error.empty()) ::unlink(path.c_str());
-  return error;
+  ::unlink(path.c_str());
+  return -1;
 }
 
 // One syncfs() of the filesystem holding `dir`: every write and directory
@@ -111,11 +114,15 @@ MaildirDrop::~MaildirDrop() {
 }
 
 void MaildirDrop::deliver(std::vector<MaildirCopy> copies, std::int64_t internal_date, Done done) {
+  bool first;
   {
     std::lock_guard lock(mutex_);
+    first = queue_.empty();
     queue_.push_back(Job{std::move(copies), internal_date, std::move(done)});
   }
-  wake_.notify_one();
+  // Only the first job wakes the committer: with jobs queued already it is
+  // committing or lingering, and takes this one along either way.
+  if (first) wake_.notify_one();
 }
 
 MaildirDropStats MaildirDrop::stats() const {
@@ -203,11 +210,24 @@ void MaildirDrop::commit(std::vector<Job>& batch) {
       if (auto it = failed.find(f.device); it != failed.end() && job_error[f.job].empty()) job_error[f.job] = it->second;
   };
 
-  // 1. Every file into tmp/: fsync'ed in parallel, or all of them at once.
-  parallel(files.size(), [&](std::size_t i) {
-    files[i].error = write_file(files[i].tmp, files[i].disk, batch[files[i].job].internal_date, !whole_fs);
-  });
-  if (!whole_fs) syncs += files.size();
+  // 1. Every file into tmp/, written here one after the other (creating
+  // files in one directory from many threads only makes them queue for its
+  // lock), then fsync'ed in parallel, or all of them at once by syncfs.
+  std::vector<int> fds(files.size(), -1);
+  for (std::size_t i = 0; i < files.size(); ++i)
+    fds[i] = write_file(files[i].tmp, files[i].disk, batch[files[i].job].internal_date, files[i].error);
+  if (whole_fs) {
+    for (int fd : fds)
+      if (fd >= 0) ::close(fd);
+  } else {
+    syncs += files.size();
+    parallel(files.size(), [&](std::size_t i) {
+      if (fds[i] < 0) return;
+      if (::fsync(fds[i]) != 0) files[i].error = errno_text("cannot fsync", files[i].tmp, errno);
+      ::close(fds[i]);
+      if (!files[i].error.empty()) ::unlink(files[i].tmp.c_str());
+    });
+  }
   for (const auto& f : files)
     if (!f.error.empty() && job_error[f.job].empty()) job_error[f.job] = f.error;
   if (whole_fs) sync_filesystems();

@@ -557,7 +557,8 @@ void MtaSmtpGlue::store_here(ConnectionHandle& conn, smtp::server_events::Messag
   // Durable -> 250 on this strand, straight from the committer thread; then
   // the MTA thread takes the entry over for delivery.
   auto done = conn.defer();
-  auto post_to_mta = service_.post_to_mta;
+  // The MTA takes the message over after its 250: nobody waits for that.
+  auto post_to_mta = service_.post_to_mta_batched ? service_.post_to_mta_batched : service_.post_to_mta;
   mta::Mta* owner = service_.mta;
   const bool stored = service_.spool->put_concurrent(*entry, [this, done, entry, post_to_mta, owner](bool ok) {
     if (!ok) {
@@ -592,6 +593,29 @@ void MtaThread::run_sync(std::function<void()> fn) {
     }
   });
   future.get();
+}
+
+void MtaThread::post_batched(std::function<void()> fn) {
+  bool first;
+  {
+    std::lock_guard lock(batch_mutex_);
+    first = batch_.empty();
+    batch_.push_back(std::move(fn));
+  }
+  if (!first) return;  // the batch's timer is set (or about to be)
+  asio::post(io_, [this] {
+    batch_timer_.expires_after(batch_linger);
+    batch_timer_.async_wait([this](const boost::system::error_code&) { run_batch(); });
+  });
+}
+
+void MtaThread::run_batch() {
+  std::vector<std::function<void()>> batch;
+  {
+    std::lock_guard lock(batch_mutex_);
+    batch.swap(batch_);
+  }
+  for (auto& fn : batch) fn();
 }
 
 void MtaThread::stop() {

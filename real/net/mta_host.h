@@ -32,9 +32,11 @@
 #include <boost/asio.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <memory>
@@ -158,6 +160,10 @@ struct MtaSmtpService {
   // thread (its 250 comes two thread hand-offs sooner); with company, that
   // would hold up the other connections of its thread, so the committer does.
   std::atomic<int>* sessions = nullptr;
+  // For work on the MTA thread that no client waits for (taking over a
+  // message already answered with 250): may gather several into one wake
+  // of the thread. Empty: post_to_mta.
+  std::function<void(std::function<void()>)> post_to_mta_batched = nullptr;
 };
 
 // The SMTP glue of a connection when the MTA is on: decisions go to the Mta
@@ -191,13 +197,25 @@ class MtaThread {
   ~MtaThread();  // stop() + join
   boost::asio::io_context& io() { return io_; }
   void post(std::function<void()> fn) { boost::asio::post(io_, std::move(fn)); }
+  // Runs `fn` on the MTA thread at most `batch_linger` from now, together
+  // with everything else posted this way meanwhile, in the order posted:
+  // one wake of the thread per batch instead of one per function. For work
+  // nobody waits for (a busy connection would otherwise wake this thread a
+  // few times per message, and each wake takes a CPU from the connections).
+  void post_batched(std::function<void()> fn);
+  static constexpr std::chrono::microseconds batch_linger{5000};
   // Runs `fn` on the MTA thread and waits for it (setup and teardown).
   void run_sync(std::function<void()> fn);
   void stop();
 
  private:
+  void run_batch();
+
   boost::asio::io_context io_;
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+  boost::asio::steady_timer batch_timer_{io_};  // MTA thread only
+  std::mutex batch_mutex_;
+  std::vector<std::function<void()>> batch_;  // under batch_mutex_
   std::thread thread_;
 };
 

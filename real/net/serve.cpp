@@ -192,7 +192,8 @@ int run_serve(const ServeOptions& options, std::ostream& out, std::ostream& err)
     mo.maildir_root = config.maildir_root();
     mo.users = user_names;
     mo.hostname = config.hostname;
-    mo.post = [t = mta_thread.get()](std::function<void()> fn) { t->post(std::move(fn)); };
+    // A delivery's outcome: nobody waits for it (the sender had its 250).
+    mo.post = [t = mta_thread.get()](std::function<void()> fn) { t->post_batched(std::move(fn)); };
     mo.on_delivered = ldo.on_delivered;
     mailboxes = std::make_unique<MaildirMailboxes>(mo);
     mta::MtaConfig mc = mta_config(config);
@@ -205,7 +206,9 @@ int run_serve(const ServeOptions& options, std::ostream& out, std::ostream& err)
       mta_thread->run_sync([&] {
         // The journal's committer thread syncs; completions come back here.
         mta::FileSpoolOptions spool_options;
-        spool_options.post = [t = mta_thread.get()](std::function<void()> fn) { t->post(std::move(fn)); };
+        // (Batched: the MTA's own puts are bounces and forwarded copies, which
+        // nobody waits for; a connection's put hears of its sync directly.)
+        spool_options.post = [t = mta_thread.get()](std::function<void()> fn) { t->post_batched(std::move(fn)); };
         spool = std::make_unique<mta::FileSpool>(config.spool_dir(), std::move(spool_options));
         transport = std::make_unique<mta::SmtpTransport>(*connector, *mta_clock, std::move(to));
         mta = std::make_unique<mta::Mta>(mc, mta::MtaServices{*mta_clock, *resolver, *spool, *transport,
@@ -266,6 +269,7 @@ int run_serve(const ServeOptions& options, std::ostream& out, std::ostream& err)
   submission_service.session = smtp_session_config(config, true);
   MtaSmtpService mta_smtp{smtp_session_config(config, false), config.local_domains, &users, mta.get(),
                           [t = mta_thread.get()](std::function<void()> fn) { t->post(std::move(fn)); }, log_fn};
+  mta_smtp.post_to_mta_batched = [t = mta_thread.get()](std::function<void()> fn) { t->post_batched(std::move(fn)); };
   mta_smtp.policy = inbound_policy.get();
   mta_smtp.spool = spool.get();  // the end of DATA is stored on the connection's thread
   std::atomic<int> mta_sessions{0};

@@ -6,6 +6,13 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
 using namespace mailsim;
 using namespace mailsim::net;
 
@@ -107,4 +114,45 @@ TEST_CASE("an address may carry the port of the server behind it") {
   CHECK(split_host_port("[::1]:2526", 25) == std::pair<std::string, std::uint16_t>{"::1", 2526});
   CHECK(split_host_port("::1", 25) == std::pair<std::string, std::uint16_t>{"::1", 25});
   CHECK(split_host_port("127.0.0.1:99999", 25) == std::pair<std::string, std::uint16_t>{"127.0.0.1:99999", 25});
+}
+
+TEST_CASE("the MTA thread runs batched work together, in order, within its linger") {
+  // serve hands messages answered with 250 to the MTA thread this way: many
+  // posted close together cost the thread one wake, not one each.
+  MtaThread thread;
+  std::mutex m;
+  std::condition_variable cv;
+  std::vector<int> order;
+  std::vector<std::thread::id> ran_on;
+  std::vector<std::chrono::steady_clock::time_point> ran_at;
+  const auto t0 = std::chrono::steady_clock::now();
+  constexpr int kPosts = 50;
+  for (int i = 0; i < kPosts; ++i)
+    thread.post_batched([&, i] {
+      std::lock_guard lock(m);
+      order.push_back(i);
+      ran_on.push_back(std::this_thread::get_id());
+      ran_at.push_back(std::chrono::steady_clock::now());
+      cv.notify_all();
+    });
+  std::unique_lock lock(m);
+  REQUIRE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return order.size() == kPosts; }));
+  for (int i = 0; i < kPosts; ++i) CHECK(order[static_cast<std::size_t>(i)] == i);
+  for (const auto& id : ran_on) {
+    CHECK(id != std::this_thread::get_id());
+    CHECK(id == ran_on.front());
+  }
+  // They waited for the linger (so that more could join) and then all went
+  // in one turn: the first ran no sooner than the linger after it was posted.
+  CHECK(ran_at.front() - t0 >= MtaThread::batch_linger);
+  lock.unlock();
+
+  // A post after the batch ran starts a new one: nothing is left behind.
+  std::atomic<bool> later{false};
+  thread.post_batched([&] {
+    later = true;
+    cv.notify_all();
+  });
+  lock.lock();
+  REQUIRE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return later.load(); }));
 }

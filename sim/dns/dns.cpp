@@ -122,13 +122,12 @@ DnsResolver::DnsResolver(Network& network, const DnsDatabase& database, HostId h
     : network_(network), database_(database), host_(host), server_(server), config_(config) {}
 
 std::uint64_t DnsResolver::query(std::string_view raw_name, DnsType type, Callback done) {
-  const std::string name = normalize_dns_name(raw_name);
+  std::pair<std::string, DnsType> key{normalize_dns_name(raw_name), type};
+  const std::string& name = key.first;
   const std::uint64_t id = (static_cast<std::uint64_t>(host_) << 32) | next_query_++;
   Engine& engine = network_.engine();
-  const std::string server_name = server_ ? network_.host(*server_).name : "";
-  const std::string& host_name = network_.host(host_).name;
 
-  auto it = cache_.find({name, type});
+  auto it = cache_.find(key);
   if (it != cache_.end() && it->second.expires <= engine.now()) {
     cache_.erase(it);
     it = cache_.end();
@@ -137,21 +136,28 @@ std::uint64_t DnsResolver::query(std::string_view raw_name, DnsType type, Callba
     DnsPayload q;
     q.name = name;
     q.type = std::string(dns_type_name(type));
-    q.server = server_name;
+    q.server = server_ ? network_.host(*server_).name : "";
     q.query_id = id;
     q.cached = it != cache_.end();
-    network_.trace().record(EventKind::kDnsQuery, host_name, 0, q);
+    network_.trace().record(EventKind::kDnsQuery, network_.host(host_).name, 0, q);
   } else {
     network_.trace().count(EventKind::kDnsQuery);
   }
 
+  // The answer, the name and the callback move into the event that
+  // delivers them (a query is asked for every delivery attempt).
   if (it != cache_.end()) {
     DnsAnswer a = it->second.answer;
     a.from_cache = true;
     // TTLs count down while cached (RFC 1035 §3.2.1).
     const auto elapsed = static_cast<std::uint32_t>((engine.now() - it->second.stored) / kSecond);
     for (auto& r : a.records) r.ttl = r.ttl > elapsed ? r.ttl - elapsed : 0;
-    engine.schedule_in(0, [this, id, name, type, a, done] { answer(id, name, type, a, done); }, "dns cache hit");
+    engine.schedule_in(
+        0,
+        [this, id, key = std::move(key), a = std::move(a), done = std::move(done)]() mutable {
+          answer(id, key.first, key.second, std::move(a), done);
+        },
+        "dns cache hit");
     return id;
   }
 
@@ -174,7 +180,7 @@ std::uint64_t DnsResolver::query(std::string_view raw_name, DnsType type, Callba
   }
   engine.schedule_in(
       delay,
-      [this, id, name, type, a, done] {
+      [this, id, key = std::move(key), a = std::move(a), done = std::move(done)]() mutable {
         if (a.rcode != Rcode::kServFail) {
           Time ttl = static_cast<Time>(database_.negative_ttl()) * kSecond;
           if (!a.records.empty()) {
@@ -182,9 +188,9 @@ std::uint64_t DnsResolver::query(std::string_view raw_name, DnsType type, Callba
             for (const auto& r : a.records) ttl = std::min(ttl, static_cast<Time>(r.ttl) * kSecond);
           }
           const Time now = network_.engine().now();
-          if (ttl > 0) cache_[{name, type}] = Cached{a, now + ttl, now};
+          if (ttl > 0) cache_[key] = Cached{a, now + ttl, now};
         }
-        answer(id, name, type, a, done);
+        answer(id, key.first, key.second, std::move(a), done);
       },
       "dns answer");
   return id;

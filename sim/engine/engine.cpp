@@ -37,8 +37,12 @@ EventId Engine::schedule_at(Time at, Callback callback, std::string_view label) 
   s.callback = std::move(callback);
   s.label = intern(label);
   s.seq = seq;
-  heap_.push_back(HeapKey{at, seq, slot});
-  std::push_heap(heap_.begin(), heap_.end(), later);
+  if (at == now_) {
+    now_queue_.push_back(HeapKey{at, seq, slot});
+  } else {
+    heap_.push_back(HeapKey{at, seq, slot});
+    std::push_heap(heap_.begin(), heap_.end(), later);
+  }
   ++live_;
   return EventId{(seq << kSlotBits) | slot};
 }
@@ -91,20 +95,44 @@ void Engine::drop_stale() const {
     std::pop_heap(heap_.begin(), heap_.end(), later);
     heap_.pop_back();
   }
+  while (now_head_ < now_queue_.size() && slots_[now_queue_[now_head_].slot].seq != now_queue_[now_head_].seq)
+    ++now_head_;
+  if (now_head_ == now_queue_.size() && now_head_ > 0) {
+    now_queue_.clear();
+    now_head_ = 0;
+    if (now_queue_.capacity() > 4096) now_queue_.shrink_to_fit();  // after a burst
+  }
+}
+
+const Engine::HeapKey* Engine::front() const {
+  const HeapKey* queued = now_head_ < now_queue_.size() ? &now_queue_[now_head_] : nullptr;
+  if (heap_.empty()) return queued;
+  if (queued == nullptr || later(*queued, heap_.front())) return &heap_.front();
+  return queued;
+}
+
+void Engine::pop_front() {
+  if (now_head_ < now_queue_.size() && (heap_.empty() || !later(now_queue_[now_head_], heap_.front()))) {
+    ++now_head_;
+    return;
+  }
+  std::pop_heap(heap_.begin(), heap_.end(), later);
+  heap_.pop_back();
 }
 
 std::optional<Time> Engine::next_time() const {
   drop_stale();
-  if (heap_.empty()) return std::nullopt;
-  return heap_.front().at;
+  const HeapKey* next = front();
+  if (next == nullptr) return std::nullopt;
+  return next->at;
 }
 
 bool Engine::step() {
   drop_stale();
-  if (heap_.empty()) return false;
-  const HeapKey top = heap_.front();
-  std::pop_heap(heap_.begin(), heap_.end(), later);
-  heap_.pop_back();
+  const HeapKey* next = front();
+  if (next == nullptr) return false;
+  const HeapKey top = *next;
+  pop_front();
   Slot& s = slots_[top.slot];
   // The callback leaves its slot before it runs, so it may cancel its own id
   // harmlessly and may schedule at now_ (even into this very slot).
@@ -125,11 +153,12 @@ RunResult Engine::run(RunLimits limits) {
   stop_requested_ = false;
   while (true) {
     drop_stale();
-    if (heap_.empty()) {
+    const HeapKey* next = front();
+    if (next == nullptr) {
       result.reason = StopReason::kIdle;
       break;
     }
-    if (heap_.front().at > limits.until) {
+    if (next->at > limits.until) {
       result.reason = StopReason::kTimeLimit;
       break;
     }

@@ -98,6 +98,13 @@ class Engine {
   // as a tombstone, skipped when it reaches the top (or swept out when they
   // pile up). An EventId packs the seq and the slot, so cancel and pending
   // need no lookup table; seq alone orders events and is never reused.
+  //
+  // Events for the current time (schedule_in(0): delayed ACKs, socket
+  // flushes, deferred frees, cached DNS answers) skip the heap: they queue
+  // in now_queue_, which is in (time, seq) order as it stands (each gets a
+  // larger seq than anything queued before, and now_ never goes back). The
+  // next event is the earlier of the two fronts, so the order is exactly
+  // the one the heap alone would give.
   struct HeapKey {
     Time at;
     std::uint64_t seq;
@@ -111,7 +118,10 @@ class Engine {
   static constexpr int kSlotBits = 24;
   static bool later(const HeapKey& a, const HeapKey& b) { return a.at != b.at ? a.at > b.at : a.seq > b.seq; }
   const Slot* live_slot(EventId id) const;
-  void drop_stale() const;  // pops tombstones off the top of the heap
+  void drop_stale() const;  // pops tombstones off the top of the heap and the front of now_queue_
+  // After drop_stale(): the earliest pending key, nullptr when idle.
+  const HeapKey* front() const;
+  void pop_front();
   const std::string* intern(std::string_view label);
 
   Time now_ = 0;
@@ -119,6 +129,8 @@ class Engine {
   std::uint64_t events_run_ = 0;
   bool stop_requested_ = false;
   mutable std::vector<HeapKey> heap_;  // min-heap by (at, seq), tombstones included
+  mutable std::vector<HeapKey> now_queue_;  // keys at now_, in seq order from now_head_ on
+  mutable std::size_t now_head_ = 0;
   std::vector<Slot> slots_;
   std::vector<std::uint32_t> free_slots_;
   std::size_t live_ = 0;  // pending events (heap entries that are not tombstones)

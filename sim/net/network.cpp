@@ -23,6 +23,13 @@ constexpr std::uint8_t kSyn = TcpFlags::kSyn, kAck = TcpFlags::kAck, kFin = TcpF
 // Sequence-number arithmetic modulo 2^32 (RFC 9293 §3.4).
 bool seq_leq(std::uint32_t a, std::uint32_t b) { return static_cast<std::int32_t>(b - a) >= 0; }
 
+// One end of a connection in one word: an engine event that names an end
+// (a lambda holding a pointer and this) fits in std::function's own
+// storage, so scheduling it allocates nothing.
+std::uint64_t end_key(ConnId id, int side) { return (id << 1) | static_cast<std::uint64_t>(side); }
+ConnId key_conn(std::uint64_t key) { return key >> 1; }
+int key_side(std::uint64_t key) { return static_cast<int>(key & 1); }
+
 }  // namespace
 
 struct Network::Segment {
@@ -51,7 +58,9 @@ struct Network::End {
   bool ack_check_pending = false, ack_forced = false;
   bool flush_pending = false;
   std::string inbox;  // bytes received but not yet handed to on_data
-  std::function<void(std::string_view)> on_data;
+  // Shared, so deliver() can hold on to the handler while it runs (it may
+  // replace or clear itself) without copying the closure for every segment.
+  std::shared_ptr<const std::function<void(std::string_view)>> on_data;
   std::function<void()> on_peer_closed;
   std::function<void(std::string_view)> on_reset;
 };
@@ -121,6 +130,22 @@ struct Network::Snapshot {
   }
 };
 
+// A segment on its way: what arrive() is told when it gets there. Held in
+// Network::flights_ (a deque: taking a slot never moves the others, so
+// arrive() may put more segments on the wire while it reads its own), and
+// the engine event names only the slot: no closure allocated per segment,
+// and a slot's data keeps its room for the next segment that takes it.
+struct Network::Flight {
+  ConnId id = 0;
+  int to_side = 0;
+  HostId from = 0, to = 0;
+  Endpoint src, dst;
+  std::uint32_t seq = 0, ack = 0;
+  std::uint8_t flags = 0;
+  std::string data;
+  Snapshot snapshot;
+};
+
 // ---- Socket ---------------------------------------------------------------------
 
 HostId Socket::host() const {
@@ -170,15 +195,13 @@ bool Socket::is_reset() const {
 // event, not inside the setter.
 void Socket::flush_later() const {
   Network* net = net_;
-  const ConnId id = conn_;
-  const int side = side_;
-  ++net->conns_.at(id)->pending_events;
+  ++net->conns_.at(conn_)->pending_events;
   net->engine().schedule_in(
       0,
-      [net, id, side] {
-        auto& c = *net->conns_.at(id);
+      [net, key = end_key(conn_, side_)] {
+        auto& c = *net->conns_.at(key_conn(key));
         --c.pending_events;
-        net->deliver(c, side, {});
+        net->deliver(c, key_side(key), {});
         net->maybe_retire(c);
       },
       "socket flush");
@@ -188,7 +211,7 @@ void Socket::on_data(std::function<void(std::string_view)> handler) {
   if (!valid() || net_->remains_of(conn_) != nullptr) return;
   auto& e = net_->end(conn_, side_);
   if (!e.alive) return;
-  e.on_data = std::move(handler);
+  e.on_data = handler ? std::make_shared<const std::function<void(std::string_view)>>(std::move(handler)) : nullptr;
   if (!e.inbox.empty() || e.fin_received) {
     flush_later();
   }
@@ -226,6 +249,7 @@ HostId Network::add_host(std::string name, std::vector<Ipv4> addresses, std::str
     while (host_by_address(candidate)) ++candidate.value;
     addresses.push_back(candidate);
   }
+  for (const auto& a : addresses) by_address_.emplace(a.value, hosts_.size());
   HostState h;
   h.info.name = std::move(name);
   h.info.addresses = std::move(addresses);
@@ -262,10 +286,9 @@ std::optional<HostId> Network::find_host(std::string_view name) const {
 }
 
 std::optional<HostId> Network::host_by_address(Ipv4 address) const {
-  for (HostId i = 0; i < hosts_.size(); ++i)
-    for (const auto& a : hosts_[i].info.addresses)
-      if (a == address) return i;
-  return std::nullopt;
+  const auto it = by_address_.find(address.value);
+  if (it == by_address_.end()) return std::nullopt;
+  return it->second;
 }
 
 std::optional<LinkId> Network::find_link(HostId a, HostId b) const {
@@ -622,12 +645,32 @@ std::optional<Time> Network::put_on_wire(ConnId id, int from_side, HostId from, 
   if (!found) return std::nullopt;  // no way there now; a retransmission may find one
   Time route_latency = 0;
   for (const LinkId li : hops) route_latency += links_[li].info.latency;
-  Snapshot snap;
+  std::uint32_t slot;
+  if (!free_flights_.empty()) {
+    slot = free_flights_.back();
+    free_flights_.pop_back();
+  } else {
+    slot = static_cast<std::uint32_t>(flights_.size());
+    flights_.emplace_back();
+  }
+  Flight& f = flights_[slot];
+  f.snapshot.count = 0;
+  f.snapshot.more.clear();
   // TCP delivers in order: never overtake an earlier segment of this end.
   Conn* live = live_conn(id);
   Time& last_arrival = live != nullptr ? live->ends[from_side].last_arrival : retired_.at(id - 1).last_arrival[from_side];
-  const Time arrival = std::max(carry(path, hops, data.size(), snap), last_arrival);
+  const Time arrival = std::max(carry(path, hops, data.size(), f.snapshot), last_arrival);
   last_arrival = arrival;
+  f.id = id;
+  f.to_side = 1 - from_side;
+  f.from = from;
+  f.to = to;
+  f.src = src;
+  f.dst = dst;
+  f.seq = seq;
+  f.ack = ack;
+  f.flags = flags;
+  f.data.assign(data);
 
   if (trace_.wants(EventKind::kPacket)) {
     PacketPayload p;
@@ -647,13 +690,22 @@ std::optional<Time> Network::put_on_wire(ConnId id, int from_side, HostId from, 
   } else {
     trace_.count(EventKind::kPacket);
   }
-  engine_.schedule_at(
-      arrival,
-      [this, id, to_side = 1 - from_side, from, to, src, dst, seq, ack, flags, data, snap] {
-        arrive(id, to_side, from, to, src, dst, seq, ack, flags, data, snap);
-      },
-      "segment arrives");
+  engine_.schedule_at(arrival, [this, slot] { land(slot); }, "segment arrives");
   return arrival + route_latency;
+}
+
+void Network::land(std::uint32_t slot) {
+  const Flight& f = flights_[slot];
+  arrive(f.id, f.to_side, f.from, f.to, f.src, f.dst, f.seq, f.ack, f.flags, f.data, f.snapshot);
+  free_flights_.push_back(slot);
+  // The network fell quiet: give the slots back (a long wait, such as a
+  // queue of deferred letters, then holds none of them).
+  if (free_flights_.size() == flights_.size()) {
+    flights_.clear();
+    flights_.shrink_to_fit();
+    free_flights_.clear();
+    free_flights_.shrink_to_fit();
+  }
 }
 
 void Network::transmit(Conn& c, int side, const Segment& seg) {
@@ -917,13 +969,20 @@ void Network::on_ack(Conn& c, int side, std::uint32_t ack) {
 
 void Network::deliver(Conn& c, int side, std::string_view data) {
   End& e = c.ends[side];
-  e.inbox.append(data);
-  if (!e.alive && !e.fin_received) return;
-  if (!e.inbox.empty() && e.on_data) {
-    std::string bytes = std::move(e.inbox);
-    e.inbox.clear();
-    auto handler = e.on_data;  // a copy: the handler may replace or clear itself
-    handler(bytes);
+  const bool open = e.alive || e.fin_received;
+  if (open && e.on_data && e.inbox.empty() && !data.empty()) {
+    // Nothing waits before these bytes: hand them over as they are.
+    const auto handler = e.on_data;  // the handler may replace or clear itself
+    (*handler)(data);
+  } else {
+    e.inbox.append(data);
+    if (!open) return;
+    if (!e.inbox.empty() && e.on_data) {
+      std::string bytes = std::move(e.inbox);
+      e.inbox.clear();
+      const auto handler = e.on_data;
+      (*handler)(bytes);
+    }
   }
   if (e.fin_received && !e.peer_close_reported && e.inbox.empty() && e.on_peer_closed) {
     e.peer_close_reported = true;
@@ -942,10 +1001,11 @@ void Network::schedule_ack_check(ConnId id, int side) {
   // its data carried the ACK and no pure ACK is needed (delayed ACK, RFC 1122 §4.2.3.2).
   engine_.schedule_in(
       0,
-      [this, id, side] {
-        Conn& c = *conns_.at(id);
+      [this, key = end_key(id, side)] {
+        Conn& c = *conns_.at(key_conn(key));
+        const int at_side = key_side(key);
         --c.pending_events;
-        End& en = c.ends[side];
+        End& en = c.ends[at_side];
         en.ack_check_pending = false;
         const bool forced = en.ack_forced;
         en.ack_forced = false;
@@ -953,7 +1013,7 @@ void Network::schedule_ack_check(ConnId id, int side) {
           Segment ack_only;
           ack_only.seq = en.snd_nxt;
           ack_only.flags = kAck;
-          transmit(c, side, ack_only);
+          transmit(c, at_side, ack_only);
         }
         maybe_retire(c);
       },
@@ -964,8 +1024,9 @@ void Network::arm_rto(Conn& c, int side) {
   End& e = c.ends[side];
   if (e.rto_timer || e.unacked.empty() || !e.alive) return;
   const Time base = std::max(engine_.now(), e.unacked.front().ack_due);
-  const ConnId id = c.id;
-  e.rto_timer = engine_.schedule_at(base + e.rto, [this, id, side] { on_rto(id, side); }, "retransmission timer");
+  e.rto_timer = engine_.schedule_at(
+      base + e.rto, [this, key = end_key(c.id, side)] { on_rto(key_conn(key), key_side(key)); },
+      "retransmission timer");
 }
 
 void Network::on_rto(ConnId id, int side) {
@@ -999,8 +1060,8 @@ void Network::retransmit_stalled() {
       End& e = c->ends[side];
       if (!e.alive || e.unacked.empty() || !e.rto_timer) continue;
       engine_.cancel(e.rto_timer);
-      const ConnId id = cid;
-      e.rto_timer = engine_.schedule_in(0, [this, id, side] { on_rto(id, side); }, "retransmit after repair");
+      e.rto_timer = engine_.schedule_in(
+          0, [this, key = end_key(cid, side)] { on_rto(key_conn(key), key_side(key)); }, "retransmit after repair");
     }
   });
 }

@@ -216,6 +216,7 @@ class Network {
   struct LinkState;
   struct Snapshot;
   struct Remains;
+  struct Flight;
 
   End& end(ConnId id, int side);
   Conn* live_conn(ConnId id);
@@ -233,10 +234,12 @@ class Network {
   void transmit(Conn& c, int side, const Segment& seg);
   Time carry(const std::vector<HostId>& hosts, const std::vector<LinkId>& links, std::size_t payload_bytes,
              Snapshot& snap);
+  // Puts a segment on the wire: its arrival is an engine event naming a slot of flights_.
   std::optional<Time> put_on_wire(ConnId id, int from_side, HostId from, HostId to, Endpoint src, Endpoint dst,
                                   std::uint32_t seq, std::uint32_t ack, std::uint8_t flags, const std::string& data);
   void emit_raw(ConnId id, HostId from, HostId to, Endpoint src, Endpoint dst, std::uint32_t seq, std::uint32_t ack,
                 std::uint8_t flags, int to_side);
+  void land(std::uint32_t flight);  // the event of a segment's arrival: arrive(), then free the slot
   void arrive(ConnId id, int to_side, HostId from, HostId to, Endpoint src, Endpoint dst, std::uint32_t seq,
               std::uint32_t ack, std::uint8_t flags, const std::string& data, const Snapshot& snapshot);
   void arrive_after_end(ConnId id, int to_side, HostId from, HostId to, Endpoint src, Endpoint dst,
@@ -265,6 +268,7 @@ class Network {
   NetConfig config_;
   Random isn_random_;
   std::vector<HostState> hosts_;
+  std::unordered_map<std::uint32_t, HostId> by_address_;  // every address of every host
   std::vector<LinkState> links_;
   std::map<std::pair<HostId, std::uint16_t>, AcceptHandler> listeners_;
   std::map<std::pair<HostId, std::uint16_t>, bool> blocked_;
@@ -307,6 +311,8 @@ class Network {
   // host each); forgotten whenever a host or link goes up or down, or the
   // topology grows.
   mutable std::vector<std::vector<std::uint32_t>> trees_;
+  std::deque<Flight> flights_;  // segments on their way (see Flight)
+  std::vector<std::uint32_t> free_flights_;
   std::vector<HostId> path_hosts_;  // scratch for put_on_wire
   std::vector<LinkId> path_links_;
 };

@@ -167,9 +167,7 @@ void ClientSession::peer_closed() {
 
 std::optional<ClientEvent> ClientSession::next_event() {
   if (events_.empty()) return std::nullopt;
-  ClientEvent e = std::move(events_.front());
-  events_.pop_front();
-  return e;
+  return events_.take_front();
 }
 
 // ---- replies ------------------------------------------------------------------

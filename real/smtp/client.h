@@ -25,6 +25,7 @@
 
 #include "real/session/session.h"
 #include "real/smtp/envelope.h"
+#include "real/smtp/event_queue.h"
 #include "real/smtp/reply.h"
 
 #include <cstdint>
@@ -250,7 +251,7 @@ class ClientSession final : public Session {
   ClientState state_ = ClientState::kConnecting;
   ReplyParser parser_;
   std::deque<Sent> inflight_;
-  std::deque<ClientEvent> events_;
+  EventQueue<ClientEvent> events_;
   std::string out_;
   ServerCapabilities caps_;
   std::optional<TlsInfo> tls_;

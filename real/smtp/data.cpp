@@ -6,16 +6,16 @@ namespace mailsim::smtp {
 std::string canonicalize_line_endings(std::string_view message) {
   std::string out;
   out.reserve(message.size() + message.size() / 32 + 2);
-  for (std::size_t i = 0; i < message.size(); ++i) {
-    const char c = message[i];
-    if (c == '\r') {
-      out += "\r\n";
-      if (i + 1 < message.size() && message[i + 1] == '\n') ++i;
-    } else if (c == '\n') {
-      out += "\r\n";
-    } else {
-      out += c;
-    }
+  std::size_t i = 0;
+  while (i < message.size()) {
+    // Copy up to the next line end in one go, then write it as CRLF.
+    std::size_t end = i;
+    while (end < message.size() && message[end] != '\r' && message[end] != '\n') ++end;
+    out.append(message.substr(i, end - i));
+    if (end == message.size()) break;
+    out += "\r\n";
+    i = end + 1;
+    if (message[end] == '\r' && i < message.size() && message[i] == '\n') ++i;
   }
   if (!out.empty() && !out.ends_with("\r\n")) out += "\r\n";
   return out;
@@ -24,11 +24,14 @@ std::string canonicalize_line_endings(std::string_view message) {
 std::string dot_stuff(std::string_view message) {
   std::string out;
   out.reserve(message.size() + 8);
-  bool line_start = true;
-  for (char c : message) {
-    if (line_start && c == '.') out += '.';
-    out += c;
-    line_start = c == '\n';
+  std::size_t i = 0;
+  while (i < message.size()) {
+    // One line (with its LF) at a time; a line that starts with "." gets another.
+    if (message[i] == '.') out += '.';
+    const std::size_t lf = message.find('\n', i);
+    const std::size_t end = lf == std::string_view::npos ? message.size() : lf + 1;
+    out.append(message.substr(i, end - i));
+    i = end;
   }
   if (!out.empty() && !out.ends_with("\r\n")) out += "\r\n";
   out += ".\r\n";

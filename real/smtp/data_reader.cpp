@@ -2,14 +2,18 @@
 // for why bare CR and LF are fatal.
 #include "real/smtp/data_reader.h"
 
+#include <algorithm>
+
 namespace mailsim::smtp {
 
 DataReader::DataReader(std::uint64_t max_size, std::size_t max_line)
     : max_size_(max_size), max_line_(max_line) {}
 
-void DataReader::append(char c) {
-  ++size_;
-  if (size_ <= max_size_) message_ += c;
+void DataReader::append(std::string_view bytes) {
+  // Bytes past max_size are counted, not kept.
+  if (size_ < max_size_)
+    message_.append(bytes.substr(0, static_cast<std::size_t>(std::min<std::uint64_t>(bytes.size(), max_size_ - size_))));
+  size_ += bytes.size();
 }
 
 std::size_t DataReader::feed(std::string_view in) {
@@ -27,8 +31,7 @@ std::size_t DataReader::feed(std::string_view in) {
         break;
       }
       if (line_len_ + 2 > max_line_) line_too_long_ = true;
-      append('\r');
-      append('\n');
+      append("\r\n");
       line_len_ = 0;
       continue;
     }
@@ -47,9 +50,14 @@ std::size_t DataReader::feed(std::string_view in) {
       dot_only_ = true;
       continue;
     }
+    // An ordinary byte, and every one after it up to the next CR or LF:
+    // taken as one run.
+    const std::size_t start = i - 1;
+    while (i < in.size() && in[i] != '\r' && in[i] != '\n') ++i;
+    line_len_ += i - start - 1;
     dot_only_ = false;
     if (line_len_ + 2 > max_line_) line_too_long_ = true;
-    append(c);
+    append(in.substr(start, i - start));
   }
   return i;
 }

@@ -50,7 +50,7 @@ class DataReader {
   std::string take_message() { return std::move(message_); }
 
  private:
-  void append(char c);
+  void append(std::string_view bytes);  // counts them, keeps what fits in max_size
 
   std::uint64_t max_size_;
   std::size_t max_line_;

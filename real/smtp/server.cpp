@@ -196,9 +196,7 @@ void ServerSession::peer_closed() {
 
 std::optional<ServerEvent> ServerSession::next_event() {
   if (events_.empty()) return std::nullopt;
-  ServerEvent e = std::move(events_.front());
-  events_.pop_front();
-  return e;
+  return events_.take_front();
 }
 
 std::vector<std::string> ServerSession::ehlo_keywords() const {

@@ -29,11 +29,11 @@
 #include "real/smtp/command.h"
 #include "real/smtp/data_reader.h"
 #include "real/smtp/envelope.h"
+#include "real/smtp/event_queue.h"
 #include "real/smtp/reply.h"
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -250,7 +250,7 @@ class ServerSession final : public Session {
   ServerConfig config_;
   ServerState state_ = ServerState::kConnected;
   Decision pending_ = Decision::kNone;
-  std::deque<ServerEvent> events_;
+  EventQueue<ServerEvent> events_;
   std::string out_;
   std::string in_;          // input not yet processed starts at in_[pos_]
   std::size_t pos_ = 0;

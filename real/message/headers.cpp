@@ -189,4 +189,36 @@ MessageHeaders parse_headers(std::string_view message, InvalidLine invalid) {
   return p.take();
 }
 
+// The line rules of HeaderParser::feed, finish and line_complete, reading
+// only where fields start: no field is built, nothing is copied.
+std::size_t count_fields(std::string_view message, std::string_view name) {
+  std::size_t n = 0;
+  std::size_t pos = 0;
+  std::size_t line_no = 0;
+  while (pos < message.size()) {
+    const std::size_t lf = message.find('\n', pos);
+    std::string_view line;
+    if (lf == std::string_view::npos) {  // a final line without break keeps a stray CR
+      line = message.substr(pos);
+      pos = message.size();
+    } else {
+      line = message.substr(pos, lf - pos);
+      pos = lf + 1;
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    }
+    ++line_no;
+    if (line.empty()) break;              // the empty line: the body follows
+    if (is_wsp(line.front())) continue;   // a continuation starts no field
+    if (line_no == 1 && line.substr(0, 5) == "From ") continue;  // mbox separator, ignored
+    const std::size_t colon = line.find(':');
+    std::string_view field = colon == std::string_view::npos ? std::string_view{} : line.substr(0, colon);
+    while (!field.empty() && is_wsp(field.back())) field.remove_suffix(1);
+    bool valid = !field.empty();
+    for (char c : field) valid = valid && is_ftext(c);
+    if (!valid) break;  // InvalidLine::kStartsBody: the body starts here
+    if (iequals(field, name)) ++n;
+  }
+  return n;
+}
+
 }  // namespace mailsim::message

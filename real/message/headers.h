@@ -109,6 +109,10 @@ class HeaderParser {
 // Parses the header section of a complete message.
 MessageHeaders parse_headers(std::string_view message, InvalidLine invalid = InvalidLine::kStartsBody);
 
+// parse_headers(message).count(name), without building the fields: for a
+// check made on every message (the MTA's hop count).
+std::size_t count_fields(std::string_view message, std::string_view name);
+
 // RFC 5322 §2.2.3 unfolding: removes each CRLF (or bare LF) that is followed
 // by a space or tab. Leading and trailing white space is kept.
 std::string unfold(std::string_view raw);

@@ -80,6 +80,6 @@ std::string prepend_delivery_headers(std::string_view message, std::string_view 
   return out;
 }
 
-std::size_t count_received(std::string_view message) { return parse_headers(message).count("Received"); }
+std::size_t count_received(std::string_view message) { return count_fields(message, "Received"); }
 
 }  // namespace mailsim::message

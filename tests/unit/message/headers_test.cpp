@@ -103,6 +103,21 @@ TEST_CASE("lookup is case-insensitive and keeps every occurrence in order") {
   CHECK(received[1]->value.find("alice-pc") != std::string::npos);
 }
 
+TEST_CASE("count_fields counts what the parser finds, in every kind of header section") {
+  const std::string message = GENERATE(as<std::string>{},
+      std::string(kMessage), "", "\r\n", "Received: a\r\n\r\nReceived: in the body\r\n",
+      "From alice Mon Jan 1\r\nReceived: a\r\n\r\n",            // mbox separator line
+      "Received: a\r\n  Received: folded, not a field\r\nreceived : b\r\n\r\n",
+      " Received: continuation with nothing before it\r\nReceived: a\r\n\r\n",
+      "Received: a\r\nno colon here\r\nReceived: after the body began\r\n",
+      "Received: a\r\nbad name\x01: x\r\nReceived: b\r\n", "Received: a\nRECEIVED: b\n\nReceived: c\n",
+      "Received: a\r\nReceived: b",                                // no final line break
+      "Received: a\r\n\r", "Received: a\r\nReceived-SPF: pass\r\nXReceived: x\r\n\r\n");
+  CAPTURE(message);
+  CHECK(count_fields(message, "Received") == parse_headers(message).count("Received"));
+  CHECK(count_fields(message, "received-spf") == parse_headers(message).count("Received-SPF"));
+}
+
 TEST_CASE("bare LF line ends are understood and kept in raw values") {
   const std::string lf = "From: a@b\nSubject: one\n two\n\nbody\n";
   const std::size_t split = GENERATE(range(std::size_t{0}, std::size_t{35}));

@@ -162,7 +162,7 @@ std::string MaildirDrop::unique_name(std::size_t size, std::uint64_t vsize, cons
   const auto now = duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
   char buf[96];
   std::snprintf(buf, sizeof buf, "%lld.M%06lldP%dQ%08llu", static_cast<long long>(now / 1'000'000),
-                static_cast<long long>(now % 1'000'000), static_cast<int>(::getpid()),
+                static_cast<long long>(now % 1'000'000), pid_,
                 static_cast<unsigned long long>(++counter_));
   return std::string(buf) + (tag.empty() ? "" : "K" + tag) + "." + hostname_ + ",S=" + std::to_string(size) + ",W=" + std::to_string(vsize);
 }
@@ -194,9 +194,13 @@ void MaildirDrop::commit(std::vector<Job>& batch) {
   std::vector<std::string> job_error(batch.size());
   std::uint64_t syncs = 0;
   std::map<dev_t, fs::path> filesystems;  // device -> one tmp/ on it
+  std::map<fs::path, dev_t> devices;
   if (whole_fs)
     for (auto& f : files) {
-      f.device = device_of(f.tmp.parent_path());
+      // (One stat per tmp/ folder, not per file: a batch is mostly one folder.)
+      auto [it, fresh] = devices.try_emplace(f.tmp.parent_path(), 0);
+      if (fresh) it->second = device_of(it->first);
+      f.device = it->second;
       filesystems.try_emplace(f.device, f.tmp.parent_path());
     }
   // One syncfs per filesystem; every job with a file on one that failed has failed.

@@ -35,6 +35,8 @@
 #include <thread>
 #include <vector>
 
+#include <unistd.h>
+
 namespace mailsim::net {
 
 struct MaildirCopy {
@@ -105,6 +107,7 @@ class MaildirDrop {
   bool stopping_ = false;
   MaildirDropStats stats_;
   std::uint64_t counter_ = 0;  // committer thread only
+  const int pid_ = static_cast<int>(::getpid());  // for file names
 
   // The fsync helpers: one task at a time, fanned out to all of them.
   std::mutex pool_mutex_;

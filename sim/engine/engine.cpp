@@ -11,11 +11,17 @@ Engine::Engine(std::uint64_t seed) : random_(seed) {}
 
 const std::string* Engine::intern(std::string_view label) {
   if (label.empty()) return nullptr;
-  const auto it = labels_.find(label);
-  if (it != labels_.end()) return it->second;
-  const std::string& stored = label_store_.emplace_back(label);
-  labels_.emplace(std::string_view(stored), &stored);
-  return &stored;
+  RecentLabel& recent = recent_labels_[(reinterpret_cast<std::uintptr_t>(label.data()) >> 3) % recent_labels_.size()];
+  if (recent.data == label.data() && *recent.stored == label) return recent.stored;
+  const std::string* stored;
+  if (const auto it = labels_.find(label); it != labels_.end()) {
+    stored = it->second;
+  } else {
+    stored = &label_store_.emplace_back(label);
+    labels_.emplace(std::string_view(*stored), stored);
+  }
+  recent = RecentLabel{label.data(), stored};
+  return stored;
 }
 
 EventId Engine::schedule_at(Time at, Callback callback, std::string_view label) {
@@ -37,14 +43,15 @@ EventId Engine::schedule_at(Time at, Callback callback, std::string_view label) 
   s.callback = std::move(callback);
   s.label = intern(label);
   s.seq = seq;
+  const EventId id{(seq << kSlotBits) | slot};
   if (at == now_) {
-    now_queue_.push_back(HeapKey{at, seq, slot});
+    now_queue_.push_back(HeapKey{at, id.value});
   } else {
-    heap_.push_back(HeapKey{at, seq, slot});
+    heap_.push_back(HeapKey{at, id.value});
     std::push_heap(heap_.begin(), heap_.end(), later);
   }
   ++live_;
-  return EventId{(seq << kSlotBits) | slot};
+  return id;
 }
 
 EventId Engine::schedule_in(Time delay, Callback callback, std::string_view label) {
@@ -76,7 +83,7 @@ bool Engine::cancel(EventId id) {
   // A held letter's timers are long: without the sweep, every letter kept a
   // few dead keys (and the vector's room for them) for minutes.
   if (heap_.size() > 256 && heap_.size() > live_ + live_ / 4 + 256) {
-    std::erase_if(heap_, [this](const HeapKey& k) { return slots_[k.slot].seq != k.seq; });
+    std::erase_if(heap_, [this](const HeapKey& k) { return slots_[k.slot()].seq != k.seq(); });
     std::make_heap(heap_.begin(), heap_.end(), later);
     if (heap_.capacity() > 2 * heap_.size() + 1024) heap_.shrink_to_fit();
   }
@@ -91,11 +98,11 @@ std::string Engine::label_of(EventId id) const {
 }
 
 void Engine::drop_stale() const {
-  while (!heap_.empty() && slots_[heap_.front().slot].seq != heap_.front().seq) {
+  while (!heap_.empty() && slots_[heap_.front().slot()].seq != heap_.front().seq()) {
     std::pop_heap(heap_.begin(), heap_.end(), later);
     heap_.pop_back();
   }
-  while (now_head_ < now_queue_.size() && slots_[now_queue_[now_head_].slot].seq != now_queue_[now_head_].seq)
+  while (now_head_ < now_queue_.size() && slots_[now_queue_[now_head_].slot()].seq != now_queue_[now_head_].seq())
     ++now_head_;
   if (now_head_ == now_queue_.size() && now_head_ > 0) {
     now_queue_.clear();
@@ -133,14 +140,14 @@ bool Engine::step() {
   if (next == nullptr) return false;
   const HeapKey top = *next;
   pop_front();
-  Slot& s = slots_[top.slot];
+  Slot& s = slots_[top.slot()];
   // The callback leaves its slot before it runs, so it may cancel its own id
   // harmlessly and may schedule at now_ (even into this very slot).
   Callback callback = std::move(s.callback);
   s.callback = nullptr;
   s.label = nullptr;
   s.seq = 0;
-  free_slots_.push_back(top.slot);
+  free_slots_.push_back(top.slot());
   --live_;
   now_ = top.at;
   ++events_run_;

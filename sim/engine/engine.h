@@ -11,6 +11,7 @@
 #include "sim/engine/random.h"
 #include "sim/engine/time.h"
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <deque>
@@ -105,10 +106,13 @@ class Engine {
   // larger seq than anything queued before, and now_ never goes back). The
   // next event is the earlier of the two fronts, so the order is exactly
   // the one the heap alone would give.
+  // 16 bytes: `id` is the EventId value, seq above the slot, so ordering
+  // by it is ordering by seq.
   struct HeapKey {
     Time at;
-    std::uint64_t seq;
-    std::uint32_t slot;
+    std::uint64_t id;
+    std::uint32_t slot() const { return static_cast<std::uint32_t>(id & ((std::uint64_t{1} << kSlotBits) - 1)); }
+    std::uint64_t seq() const { return id >> kSlotBits; }
   };
   struct Slot {
     Callback callback;
@@ -116,7 +120,7 @@ class Engine {
     std::uint64_t seq = 0;               // 0: free (the time is in the heap key)
   };
   static constexpr int kSlotBits = 24;
-  static bool later(const HeapKey& a, const HeapKey& b) { return a.at != b.at ? a.at > b.at : a.seq > b.seq; }
+  static bool later(const HeapKey& a, const HeapKey& b) { return a.at != b.at ? a.at > b.at : a.id > b.id; }
   const Slot* live_slot(EventId id) const;
   void drop_stale() const;  // pops tombstones off the top of the heap and the front of now_queue_
   // After drop_stale(): the earliest pending key, nullptr when idle.
@@ -136,6 +140,15 @@ class Engine {
   std::size_t live_ = 0;  // pending events (heap entries that are not tombstones)
   std::deque<std::string> label_store_;
   std::unordered_map<std::string_view, const std::string*> labels_;  // views into label_store_
+  // The label last interned from each of a few addresses: callers pass the
+  // same literals over and over, and comparing a few bytes is cheaper than
+  // hashing them. Always checked against the text, so a reused address
+  // with other text just misses.
+  struct RecentLabel {
+    const char* data = nullptr;
+    const std::string* stored = nullptr;
+  };
+  std::array<RecentLabel, 64> recent_labels_{};
   Random random_;
 };
 

@@ -29,7 +29,6 @@
 #include "real/smtp/reply.h"
 
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -250,7 +249,7 @@ class ClientSession final : public Session {
   ClientConfig config_;
   ClientState state_ = ClientState::kConnecting;
   ReplyParser parser_;
-  std::deque<Sent> inflight_;
+  EventQueue<Sent> inflight_;
   EventQueue<ClientEvent> events_;
   std::string out_;
   ServerCapabilities caps_;
@@ -260,7 +259,7 @@ class ClientSession final : public Session {
   bool authenticated_ = false;
   std::string auth_mechanism_;
   int auth_step_ = 0;  // LOGIN: 0 sent AUTH, 1 sent user, 2 sent password
-  std::deque<Job> jobs_;  // front() is the running job while kTransaction/kReset
+  EventQueue<Job, 1> jobs_;  // front() is the running job while kTransaction/kReset
   bool job_running_ = false;
   JobId next_id_ = 1;
   bool quit_requested_ = false;

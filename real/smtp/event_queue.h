@@ -1,15 +1,19 @@
-// The queue a sans-io session hands its events out of (ServerSession and
-// ClientSession::next_event): first in, first out.
+// The first-in first-out queues of the sans-io sessions: the events a
+// session hands out (ServerSession and ClientSession::next_event), the
+// commands awaiting replies, the jobs, the parsed replies.
 //
-// std::deque allocates one block per element once an element is larger than
-// half of its 512-byte blocks, and a session event (a variant holding
-// replies and strings) is: every event cost a malloc and a free, and an idle
-// deque still held a block. This takes room for a few events when the first
-// one of a burst arrives and gives it back when the host has drained them
-// all (hosts drain after every call in), so a burst costs one allocation and
-// an idle session none. Events taken while others keep arriving are moved
-// out of the way once they are half of the vector, so it never grows with
-// the length of a dialogue.
+// std::deque allocates a map and a 512-byte block as soon as it exists, and
+// one block per element once an element is larger than half a block (a
+// session event is): every event cost a malloc and a free, and every
+// session carried its deques' blocks while idle. This takes room when the
+// first item of a burst arrives and gives it back when the queue has been
+// drained (hosts drain after every call in), so a burst costs one
+// allocation and an empty queue none. Items taken while others keep
+// arriving are moved out of the way once they are half of the vector, so it
+// never grows with the length of a dialogue.
+//
+// Unlike std::deque, push_back may move the queued items: a reference from
+// front() is good until the next push_back or pop.
 #pragma once
 
 #include <cstddef>
@@ -19,33 +23,42 @@
 
 namespace mailsim::smtp {
 
-template <class T>
+template <class T, std::size_t FirstRoom = 4>
 class EventQueue {
  public:
   bool empty() const { return head_ == items_.size(); }
+  std::size_t size() const { return items_.size() - head_; }
   void push_back(T item) {
     if (items_.empty()) {
-      items_.reserve(kFirstRoom);
+      items_.reserve(FirstRoom);
     } else if (head_ > 0 && head_ >= items_.size() - head_) {
       items_.erase(items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(head_));
       head_ = 0;
     }
     items_.push_back(std::move(item));
   }
-  // The oldest event, removed. Precondition: !empty().
+  // The oldest item. Precondition: !empty().
+  T& front() { return items_[head_]; }
+  void pop_front() {
+    if (++head_ == items_.size()) clear();
+  }
+  // The oldest item, removed. Precondition: !empty().
   T take_front() {
-    T item = std::move(items_[head_++]);
-    if (head_ == items_.size()) {
-      std::vector<T>().swap(items_);
-      head_ = 0;
-    }
+    T item = std::move(items_[head_]);
+    pop_front();
     return item;
+  }
+  // The queued items, oldest first.
+  auto begin() const { return items_.begin() + static_cast<std::ptrdiff_t>(head_); }
+  auto end() const { return items_.end(); }
+  void clear() {
+    std::vector<T>().swap(items_);
+    head_ = 0;
   }
 
  private:
-  static constexpr std::size_t kFirstRoom = 4;
   std::vector<T> items_;
-  std::size_t head_ = 0;  // items_[head_] is the oldest event still queued
+  std::size_t head_ = 0;  // items_[head_] is the oldest item still queued
 };
 
 }  // namespace mailsim::smtp

@@ -4,8 +4,9 @@
 // client feeds with whatever chunks the network delivers.
 #pragma once
 
+#include "real/smtp/event_queue.h"
+
 #include <cstddef>
-#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -72,7 +73,7 @@ class ReplyParser {
   std::string line_;                    // current unfinished line
   std::vector<std::string> raw_lines_;  // lines of the current reply, after "ddd?"
   int code_ = 0;
-  std::deque<Reply> ready_;
+  EventQueue<Reply, 2> ready_;
   std::string error_;
 };
 

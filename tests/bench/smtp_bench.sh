@@ -281,7 +281,7 @@ print("one connection, the durable ceiling on this disk: smtp-sink takes %.0f µ
 EOF
 echo
 echo "delivered into the Maildir: $delivered of $expected messages (each durable in the queue before 250," \
-     "fsync'ed into the Maildir before it leaves the queue)"
+     "made durable in the Maildir (fsync, or syncfs for a batch) before it leaves the queue)"
 kill -TERM "$serve_pid"
 wait "$serve_pid" || true
 tail -n 1 "$work/serve.log"

@@ -609,6 +609,10 @@ void MtaThread::post_batched(std::function<void()> fn) {
   });
 }
 
+void MtaThread::run_batched_now() {
+  run_sync([this] { run_batch(); });
+}
+
 void MtaThread::run_batch() {
   std::vector<std::function<void()>> batch;
   {

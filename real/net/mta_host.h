@@ -204,6 +204,10 @@ class MtaThread {
   // few times per message, and each wake takes a CPU from the connections).
   void post_batched(std::function<void()> fn);
   static constexpr std::chrono::microseconds batch_linger{5000};
+  // Runs what post_batched() gathered so far now, on the MTA thread, and
+  // waits for it (at shutdown: an answered message is in the queue before
+  // the queue is counted).
+  void run_batched_now();
   // Runs `fn` on the MTA thread and waits for it (setup and teardown).
   void run_sync(std::function<void()> fn);
   void stop();

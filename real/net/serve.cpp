@@ -429,6 +429,7 @@ int run_serve(const ServeOptions& options, std::ostream& out, std::ostream& err)
   fs::remove(config.run_dir() / "listening.json", ignored);
   if (mta_thread) {
     std::size_t waiting = 0;
+    mta_thread->run_batched_now();  // messages answered in the last few ms join the queue
     mta_thread->run_sync([&] { waiting = mta->queue().size(); });
     mta_thread->stop();
     const auto stats = mailboxes->stats();

@@ -27,7 +27,6 @@ struct MaildirDrop::File {
   std::string disk;  // LF form
   std::string error;
   bool linked = false;
-  dev_t device = 0;  // the filesystem of tmp/ (only read for a syncfs batch)
 };
 
 namespace {
@@ -60,29 +59,22 @@ int write_file(const fs::path& path, std::string_view bytes, std::int64_t t, std
   return -1;
 }
 
-// One syncfs() of the filesystem holding `dir`: every write and directory
-// change made on it so far is on the disk when it returns "" (since Linux
-// 5.8 it also reports a write-back error of any file there).
-std::string syncfs_of(const fs::path& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return errno_text("cannot open", dir, errno);
-  std::string error;
-  if (::syncfs(fd) != 0) error = errno_text("cannot sync the filesystem of", dir, errno);
-  ::close(fd);
-  return error;
-}
-
 // The filesystem (device) a directory is on, or 0 if it cannot be read.
 dev_t device_of(const fs::path& dir) {
   struct stat st {};
   return ::stat(dir.c_str(), &st) == 0 ? st.st_dev : 0;
 }
 
-std::string fsync_dir(const fs::path& dir) {
+// fsync() of a directory, or with `whole_filesystem` a syncfs() of the
+// filesystem it is on: every write and directory change made there so far
+// is on the disk when it returns "" (since Linux 5.8 syncfs also reports a
+// write-back error of any file there). Returns "" or the error.
+std::string sync_dir(const fs::path& dir, bool whole_filesystem = false) {
   const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return errno_text("cannot open", dir, errno);
   std::string error;
-  if (::fsync(fd) != 0) error = errno_text("cannot fsync", dir, errno);
+  if (whole_filesystem ? ::syncfs(fd) != 0 : ::fsync(fd) != 0)
+    error = errno_text(whole_filesystem ? "cannot sync the filesystem of" : "cannot fsync", dir, errno);
   ::close(fd);
   return error;
 }
@@ -91,7 +83,10 @@ std::string fsync_dir(const fs::path& dir) {
 
 MaildirDrop::MaildirDrop(std::string hostname, unsigned fsync_threads, std::size_t max_batch,
                          std::chrono::microseconds linger)
-    : hostname_(std::move(hostname)), max_batch_(max_batch == 0 ? 1 : max_batch), linger_(linger) {
+    : hostname_(std::move(hostname)),
+      max_batch_(max_batch == 0 ? 1 : max_batch),
+      linger_(linger),
+      pid_(static_cast<int>(::getpid())) {
   // The committer itself takes part in every fan-out, so n helpers give n+1.
   const unsigned helpers = fsync_threads > 1 ? fsync_threads - 1 : 0;
   for (unsigned i = 0; i < helpers; ++i) fsync_threads_.emplace_back([this] { fsync_worker(); });
@@ -193,25 +188,24 @@ void MaildirDrop::commit(std::vector<Job>& batch) {
   const bool whole_fs = files.size() >= kSyncfsBatch;
   std::vector<std::string> job_error(batch.size());
   std::uint64_t syncs = 0;
-  std::map<dev_t, fs::path> filesystems;  // device -> one tmp/ on it
-  std::map<fs::path, dev_t> devices;
-  if (whole_fs)
-    for (auto& f : files) {
-      // (One stat per tmp/ folder, not per file: a batch is mostly one folder.)
-      auto [it, fresh] = devices.try_emplace(f.tmp.parent_path(), 0);
+  std::map<dev_t, std::vector<std::size_t>> on_filesystem;  // device -> its files (a syncfs batch)
+  if (whole_fs) {
+    std::map<fs::path, dev_t> device;  // one stat per tmp/ folder
+    for (std::size_t i = 0; i < files.size(); ++i) {
+      auto [it, fresh] = device.try_emplace(files[i].tmp.parent_path(), 0);
       if (fresh) it->second = device_of(it->first);
-      f.device = it->second;
-      filesystems.try_emplace(f.device, f.tmp.parent_path());
+      on_filesystem[it->second].push_back(i);
     }
-  // One syncfs per filesystem; every job with a file on one that failed has failed.
+  }
+  // One syncfs per filesystem; a failure fails every job with a file there.
   auto sync_filesystems = [&] {
-    std::map<dev_t, std::string> failed;
-    for (const auto& [device, dir] : filesystems) {
+    for (const auto& [device, on_it] : on_filesystem) {
       ++syncs;
-      if (auto e = syncfs_of(dir); !e.empty()) failed[device] = e;
+      const std::string error = sync_dir(files[on_it.front()].tmp.parent_path(), /*whole_filesystem=*/true);
+      if (error.empty()) continue;
+      for (std::size_t i : on_it)
+        if (job_error[files[i].job].empty()) job_error[files[i].job] = error;
     }
-    for (const auto& f : files)
-      if (auto it = failed.find(f.device); it != failed.end() && job_error[f.job].empty()) job_error[f.job] = it->second;
   };
 
   // 1. Every file into tmp/, written here one after the other (creating
@@ -258,7 +252,7 @@ void MaildirDrop::commit(std::vector<Job>& batch) {
     std::vector<std::pair<fs::path, std::string>> dir_results;
     for (auto& [dir, jobs] : dirs) dir_results.emplace_back(dir, "");
     syncs += dir_results.size();
-    parallel(dir_results.size(), [&](std::size_t i) { dir_results[i].second = fsync_dir(dir_results[i].first); });
+    parallel(dir_results.size(), [&](std::size_t i) { dir_results[i].second = sync_dir(dir_results[i].first); });
     for (const auto& [dir, error] : dir_results) {
       if (error.empty()) continue;
       for (std::size_t j : dirs[dir])

@@ -35,8 +35,6 @@
 #include <thread>
 #include <vector>
 
-#include <unistd.h>
-
 namespace mailsim::net {
 
 struct MaildirCopy {
@@ -100,6 +98,7 @@ class MaildirDrop {
   std::string hostname_;
   std::size_t max_batch_;
   std::chrono::microseconds linger_;
+  int pid_;  // for file names
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;
@@ -107,7 +106,6 @@ class MaildirDrop {
   bool stopping_ = false;
   MaildirDropStats stats_;
   std::uint64_t counter_ = 0;  // committer thread only
-  const int pid_ = static_cast<int>(::getpid());  // for file names
 
   // The fsync helpers: one task at a time, fanned out to all of them.
   std::mutex pool_mutex_;

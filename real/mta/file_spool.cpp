@@ -3,6 +3,7 @@
 #include "real/mta/file_spool.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -453,6 +454,7 @@ FileSpool::FileSpool(fs::path directory, FileSpoolOptions options)
   Committer& c = *committer_;
   std::weak_ptr<int> alive = alive_;
   c.sync_thread = std::thread([this, &c, alive] {
+    ::pthread_setname_np(::pthread_self(), "spool-sync");
     std::unique_lock lock(c.m);
     for (;;) {
       const auto ready = [&] {
@@ -470,6 +472,7 @@ FileSpool::FileSpool(fs::path directory, FileSpoolOptions options)
     }
   });
   c.house_thread = std::thread([this, &c] {
+    ::pthread_setname_np(::pthread_self(), "spool-house");
     std::unique_lock lock(c.m);
     for (;;) {
       c.wake_house.wait(lock, [&] {

@@ -7,6 +7,7 @@
 #include "real/store/mailbox_store.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -89,8 +90,15 @@ MaildirDrop::MaildirDrop(std::string hostname, unsigned fsync_threads, std::size
       pid_(static_cast<int>(::getpid())) {
   // The committer itself takes part in every fan-out, so n helpers give n+1.
   const unsigned helpers = fsync_threads > 1 ? fsync_threads - 1 : 0;
-  for (unsigned i = 0; i < helpers; ++i) fsync_threads_.emplace_back([this] { fsync_worker(); });
-  committer_thread_ = std::thread([this] { committer(); });
+  for (unsigned i = 0; i < helpers; ++i)
+    fsync_threads_.emplace_back([this] {
+      ::pthread_setname_np(::pthread_self(), "maildir-fsync");
+      fsync_worker();
+    });
+  committer_thread_ = std::thread([this] {
+    ::pthread_setname_np(::pthread_self(), "maildir-commit");
+    committer();
+  });
 }
 
 MaildirDrop::~MaildirDrop() {

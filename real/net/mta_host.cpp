@@ -7,6 +7,7 @@
 #include "real/net/smtp_glue.h"
 
 #include <nlohmann/json.hpp>
+#include <pthread.h>
 #include <openssl/evp.h>
 
 #include <algorithm>
@@ -574,7 +575,11 @@ void MtaSmtpGlue::store_here(ConnectionHandle& conn, smtp::server_events::Messag
 
 // ---- MTA thread ------------------------------------------------------------------------
 
-MtaThread::MtaThread() : work_(asio::make_work_guard(io_)), thread_([this] { io_.run(); }) {}
+MtaThread::MtaThread()
+    : work_(asio::make_work_guard(io_)), thread_([this] {
+        ::pthread_setname_np(::pthread_self(), "mailsim-mta");
+        io_.run();
+      }) {}
 
 MtaThread::~MtaThread() {
   stop();

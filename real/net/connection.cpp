@@ -84,12 +84,11 @@ void Connection::say_goodbye(bool timed_out) {
   goodbye_.say_goodbye(glue_->goodbye_line(timed_out));
   if (reading_) {
     boost::system::error_code ignored;
-    socket_.cancel(ignored);  // the read completes with operation_aborted
+    socket_.cancel(ignored);  // the wait for input completes with operation_aborted
   }
 }
 
-void Connection::service() {
-  if (closed_) return;
+void Connection::serve_once() {
   glue_->pump(*this);
   if (peer_eof_ && !eof_told_ && !glue_->awaiting_decision()) {
     // Told only now, not at EOF: a client that pipelines and half-closes
@@ -118,38 +117,63 @@ void Connection::service() {
     close_now();
     return;
   }
-  maybe_read();
   // Neither reading nor writing (a decision is pending): no deadline runs;
   // a timer still waiting finds it so and stops (on_deadline).
 }
 
-void Connection::maybe_read() {
-  if (reading_ || closed_ || peer_eof_ || goodbye_.leaving() || wire_->wants_close()) return;
-  if (glue_->awaiting_decision()) return;
-  if (outbox_.size() + in_flight_.size() > kMaxUnsentOutput) return;
-  reading_ = true;
-  touch_deadline();
-  socket_.async_read_some(asio::buffer(read_buffer_),
-                          [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
-                            self->on_read(ec, n);
-                          });
-}
-
-void Connection::on_read(const boost::system::error_code& ec, std::size_t n) {
-  reading_ = false;
-  if (closed_) return;
-  if (ec) {
-    if (ec == asio::error::operation_aborted && goodbye_.leaving()) {
-      service();  // we cancelled the read to say goodbye
+void Connection::service() {
+  // What was read is answered in the same turn, then the next read is tried:
+  // a pipelining client's commands take one turn, not one per command.
+  for (int reads = 0; !closed_; ++reads) {
+    serve_once();
+    if (reads == kReadsPerTurn) {
+      // Its turn is over: the rest waits for the reactor like any input.
+      if (may_read()) wait_readable();
       return;
     }
+    if (!read_now()) return;
+  }
+}
+
+bool Connection::may_read() const {
+  if (reading_ || closed_ || peer_eof_ || goodbye_.leaving() || wire_->wants_close()) return false;
+  if (glue_->awaiting_decision()) return false;
+  return outbox_.size() + in_flight_.size() <= kMaxUnsentOutput;
+}
+
+bool Connection::read_now() {
+  if (!may_read()) return false;
+  boost::system::error_code ec;
+  const std::size_t n = socket_.read_some(asio::buffer(read_buffer_), ec);  // non-blocking (start())
+  if (ec == asio::error::would_block || ec == asio::error::try_again) {
+    wait_readable();
+    return false;
+  }
+  if (ec) {
     // EOF or a reset: nothing more will come. service() tells the session
     // once no decision is pending, flushes what it still says, and closes.
     peer_eof_ = true;
-    service();
-    return;
+    return true;
   }
+  touch_deadline();
   wire_->receive(std::string_view(read_buffer_.data(), n));
+  return true;
+}
+
+void Connection::wait_readable() {
+  reading_ = true;
+  touch_deadline();
+  socket_.async_wait(tcp::socket::wait_read,
+                     [self = shared_from_this()](const boost::system::error_code& ec) { self->on_readable(ec); });
+}
+
+void Connection::on_readable(const boost::system::error_code& ec) {
+  reading_ = false;
+  if (closed_) return;
+  if (ec && !(ec == asio::error::operation_aborted && goodbye_.leaving())) {
+    peer_eof_ = true;  // the socket failed: nothing more will come
+  }
+  // Readable (or cancelled to say goodbye): service() reads what is there.
   service();
 }
 

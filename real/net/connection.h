@@ -10,7 +10,10 @@
 // the deadline is a "last activity" stamp checked by one timer that wakes at
 // most once per idle timeout, not a timer re-armed (timerfd_settime) per read
 // and write; replies are written straight to the non-blocking socket and
-// only what the kernel does not take goes through async_write.
+// only what the kernel does not take goes through async_write; input is read
+// straight from the socket too (the next command is often there already),
+// and only when none is waiting does the connection ask the reactor to wake
+// it (async_wait), so a command costs no handler hand-off of its own.
 // Internal to real/net: this header includes Boost.
 #pragma once
 
@@ -71,10 +74,18 @@ class Connection final : public std::enable_shared_from_this<Connection>,
   std::function<void(std::function<void()>)> weak_poster() override;
 
  private:
-  void service();  // pump the glue, send output, close or read as needed
-  void maybe_read();
+  void service();     // serve_once(), then read and serve again while input is there
+  void serve_once();  // pump the glue, send output, close as needed
+  // Reads what the socket has now and feeds it to the wire; true when it did
+  // (or found EOF), false when there is nothing to read yet (then a wait for
+  // input is pending, unless reading is paused).
+  bool read_now();
+  // Not paused: no wait pending, the peer still sends, no decision pending,
+  // not too much output unsent.
+  bool may_read() const;
+  void wait_readable();  // asks the reactor to call on_readable() once input is there
   void maybe_write();
-  void on_read(const boost::system::error_code& ec, std::size_t n);
+  void on_readable(const boost::system::error_code& ec);
   void on_write(const boost::system::error_code& ec);
   void on_timeout();
   // Notes activity now (a read or a write starts): the deadline is
@@ -87,6 +98,9 @@ class Connection final : public std::enable_shared_from_this<Connection>,
 
   // Unsent output above which reading pauses.
   static constexpr std::size_t kMaxUnsentOutput = 1 << 20;
+  // Reads one service() call makes before it lets the other connections of
+  // its thread have a turn (a client that floods input waits in line).
+  static constexpr int kReadsPerTurn = 16;
 
   tcp::socket socket_;
   asio::steady_timer deadline_;
@@ -101,7 +115,7 @@ class Connection final : public std::enable_shared_from_this<Connection>,
   std::string outbox_;    // taken from the wire, not yet handed to async_write
   std::string in_flight_; // being written
   bool started_ = false;
-  bool reading_ = false;
+  bool reading_ = false;  // an async_wait for input is pending
   bool writing_ = false;
   bool peer_eof_ = false;   // the read side is finished (EOF, reset, or we closed)
   bool eof_told_ = false;   // wire_->peer_closed() was called

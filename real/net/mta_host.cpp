@@ -561,16 +561,30 @@ void MtaSmtpGlue::store_here(ConnectionHandle& conn, smtp::server_events::Messag
   // The MTA takes the message over after its 250: nobody waits for that.
   auto post_to_mta = service_.post_to_mta_batched ? service_.post_to_mta_batched : service_.post_to_mta;
   mta::Mta* owner = service_.mta;
-  const bool stored = service_.spool->put_concurrent(*entry, [this, done, entry, post_to_mta, owner](bool ok) {
-    if (!ok) {
-      done([this] { session_.message_result(queue_write_error()); });
+  // A lone connection syncs on its own thread, inside put_concurrent(): then
+  // the outcome is kept here and answered in this same turn of the strand
+  // (the 250 leaves with this pump's output) instead of being posted to it.
+  struct InCall {
+    std::thread::id thread = std::this_thread::get_id();
+    bool running = true;
+    std::optional<bool> ok;
+  };
+  auto in_call = std::make_shared<InCall>();
+  auto answer = [this, id = entry->id](bool ok) {
+    session_.message_result(ok ? mta::to_smtp(mta::Mta::received_reply(id)) : queue_write_error());
+  };
+  const bool stored = service_.spool->put_concurrent(*entry, [done, in_call, answer, entry, post_to_mta, owner](bool ok) {
+    if (ok) post_to_mta([owner, entry] { owner->adopt_received(std::move(*entry)); });
+    // (`running` is only read on the caller's own thread.)
+    if (std::this_thread::get_id() == in_call->thread && in_call->running) {
+      in_call->ok = ok;
       return;
     }
-    const mta::Reply reply = mta::Mta::received_reply(entry->id);
-    done([this, reply] { session_.message_result(mta::to_smtp(reply)); });
-    post_to_mta([owner, entry] { owner->adopt_received(std::move(*entry)); });
+    done([answer, ok] { answer(ok); });
   }, service_.sessions != nullptr && service_.sessions->load() == 1);
-  if (!stored) done([this] { session_.message_result(queue_write_error()); });  // the id was taken meanwhile
+  in_call->running = false;
+  if (!stored) answer(false);  // the id was taken meanwhile
+  else if (in_call->ok) answer(*in_call->ok);
 }
 
 // ---- MTA thread ------------------------------------------------------------------------

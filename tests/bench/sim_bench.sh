@@ -17,7 +17,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 BENCH=${1:-}
 if [[ -z "$BENCH" || ! -x "$BENCH" ]]; then
-  for candidate in "$repo"/build*/tests/unit/roles/sim_bench; do
+  # ./build (what scripts/setup.sh makes) first, then any other build*/ folder.
+  for candidate in "$repo"/build/tests/unit/roles/sim_bench "$repo"/build*/tests/unit/roles/sim_bench; do
     [[ -x "$candidate" ]] && BENCH=$candidate && break
   done
 else

@@ -30,7 +30,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 MAILSIM=${1:-${MAILSIM:-}}
 if [[ -z "$MAILSIM" ]]; then
-  for candidate in "$repo"/build*/ui/mailsim; do
+  # ./build (what scripts/setup.sh makes) first, then any other build*/ folder.
+  for candidate in "$repo"/build/ui/mailsim "$repo"/build*/ui/mailsim; do
     [[ -x "$candidate" ]] && MAILSIM=$candidate && break
   done
 fi

@@ -113,7 +113,12 @@ struct MaildirMailboxesOptions {
   unsigned fsync_threads = 8;
   // Deliveries happen after 250 (the queue has the message): gather them
   // into batches at most this often, leaving the disk to the journal's syncs.
-  std::chrono::microseconds linger = std::chrono::milliseconds(20);
+  // A letter to an idle server is stored at once; under load a batch holds up
+  // to 200 ms of letters. (One smtp-source connection: 20 ms gave batches of
+  // ~40 files and 1,900-2,250 msg/s; 200 ms gives up to 256 files, 8-17% more
+  // messages per second in alternating runs, and a letter reaches the
+  // Maildir at most 0.2 s later.)
+  std::chrono::microseconds linger = std::chrono::milliseconds(200);
   std::function<void(std::function<void()>)> post;             // onto the MTA thread
   std::function<void(const std::string& mailbox)> on_delivered;  // any thread; may be empty
 };

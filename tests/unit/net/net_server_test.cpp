@@ -8,6 +8,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <thread>
 
 using namespace mailsim::net;
@@ -205,4 +206,32 @@ TEST_CASE("add_service reports a port that is already taken") {
   spec.port = f.port;
   spec.make_glue = [&](const PeerInfo&) { return std::make_unique<LineGlue>(f.decisions); };
   CHECK_THROWS_AS(f.server.add_service(std::move(spec)), BindError);
+}
+
+TEST_CASE("a client that floods pipelined commands does not keep another one waiting on the same thread") {
+  // One thread serves both. A connection reads and answers at most a few
+  // reads' worth of input per turn, then lets the others have theirs.
+  NetServerOptions o;
+  o.threads = 1;
+  Fixture f(o);
+  constexpr int kFlood = 100000;  // 1.1 MB of commands, far more than one turn reads
+  Client flooder(f.port);
+  CHECK(flooder.line() == "220 line service ready");
+  std::atomic<int> answered{0};
+  std::thread reader([&] {
+    while (answered < kFlood && flooder.line() == "250 x") ++answered;
+  });
+  std::string flood;
+  for (int i = 0; i < kFlood; ++i) flood += "ECHO x\r\n";
+  std::thread writer([&] { flooder.send(flood); });
+  while (answered == 0) std::this_thread::yield();  // the flood is being served
+  Client other(f.port);
+  CHECK(other.line() == "220 line service ready");
+  other.send("ECHO ping\r\n");
+  CHECK(other.line() == "250 ping");
+  const int flood_answered_by_then = answered;
+  writer.join();
+  reader.join();
+  CHECK(answered == kFlood);
+  CHECK(flood_answered_by_then < kFlood);  // served in the middle of the flood, not after it
 }

@@ -252,8 +252,9 @@ void Connection::close_now() {
   if (closed_) return;
   closed_ = true;
   deadline_.cancel();  // its handler holds this object alive
+  // close() alone sends what is still queued and then the FIN, as a
+  // shutdown() first would (most peers have closed their side already).
   boost::system::error_code ignored;
-  socket_.shutdown(tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);
   peer_eof_ = true;
   if (!eof_told_) {

@@ -49,6 +49,7 @@ struct NetServer::Impl {
     tcp::acceptor acceptor;
     asio::steady_timer retry_timer;
     std::uint16_t bound_port = 0;
+    tcp::endpoint peer;  // filled in by the pending accept (one at a time per listener)
   };
 
   explicit Impl(NetServerOptions o)
@@ -89,8 +90,9 @@ struct NetServer::Impl {
   void accept(const std::shared_ptr<Listener>& l) {
     // A strand of the chosen context: the connection's executor, as
     // Connection requires (cheap on a one-thread context).
-    l->acceptor.async_accept(asio::make_strand(next_context()), [this, l](const boost::system::error_code& ec,
-                                                              tcp::socket socket) {
+    // The peer's address comes with the accept (no getpeername() per connection).
+    l->acceptor.async_accept(asio::make_strand(next_context()), l->peer, [this, l](const boost::system::error_code& ec,
+                                                                          tcp::socket socket) {
       if (ec == asio::error::operation_aborted || !l->acceptor.is_open()) return;
       if (ec) {
         // EMFILE and friends: wait a moment instead of spinning.
@@ -101,12 +103,12 @@ struct NetServer::Impl {
         });
         return;
       }
-      on_accepted(*l, std::move(socket));
+      on_accepted(*l, std::move(socket), l->peer);
       accept(l);
     });
   }
 
-  void on_accepted(Listener& l, tcp::socket socket) {
+  void on_accepted(Listener& l, tcp::socket socket, const tcp::endpoint& remote) {
     if (stopping.load()) {
       boost::system::error_code ignored;
       socket.close(ignored);
@@ -116,15 +118,11 @@ struct NetServer::Impl {
       refuse(std::move(socket), l.spec.refusal_line);
       return;
     }
-    boost::system::error_code ec;
     PeerInfo peer;
     peer.service = l.spec.name;
     peer.local_port = l.bound_port;
-    const auto remote = socket.remote_endpoint(ec);
-    if (!ec) {
-      peer.address = remote.address().to_string();
-      peer.port = remote.port();
-    }
+    peer.address = remote.address().to_string();
+    peer.port = remote.port();
     std::shared_ptr<Connection> connection;
     try {
       auto glue = l.spec.make_glue(peer);

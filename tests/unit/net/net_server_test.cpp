@@ -210,28 +210,38 @@ TEST_CASE("add_service reports a port that is already taken") {
 
 TEST_CASE("a client that floods pipelined commands does not keep another one waiting on the same thread") {
   // One thread serves both. A connection reads and answers at most a few
-  // reads' worth of input per turn, then lets the others have theirs.
+  // reads' worth of input per turn, then lets the others have theirs; one
+  // that read for as long as input kept coming would never let the second
+  // client in while the first keeps sending.
   NetServerOptions o;
   o.threads = 1;
   Fixture f(o);
-  constexpr int kFlood = 100000;  // 1.1 MB of commands, far more than one turn reads
   Client flooder(f.port);
   CHECK(flooder.line() == "220 line service ready");
-  std::atomic<int> answered{0};
+  std::atomic<bool> stop{false};
+  std::atomic<long> sent{0}, answered{0};
   std::thread reader([&] {
-    while (answered < kFlood && flooder.line() == "250 x") ++answered;
+    while (flooder.line() == "250 x") ++answered;
   });
-  std::string flood;
-  for (int i = 0; i < kFlood; ++i) flood += "ECHO x\r\n";
-  std::thread writer([&] { flooder.send(flood); });
+  std::thread writer([&] {
+    std::string batch;
+    for (int i = 0; i < 4096; ++i) batch += "ECHO x\r\n";
+    // Bounded: at most 1,000 batches (32 MB), and only while the test runs.
+    for (int i = 0; i < 1000 && !stop; ++i) {
+      flooder.send(batch);
+      sent += 4096;
+    }
+    flooder.shutdown_write();
+  });
   while (answered == 0) std::this_thread::yield();  // the flood is being served
   Client other(f.port);
   CHECK(other.line() == "220 line service ready");
   other.send("ECHO ping\r\n");
   CHECK(other.line() == "250 ping");
-  const int flood_answered_by_then = answered;
+  const long answered_then = answered;
+  stop = true;
   writer.join();
   reader.join();
-  CHECK(answered == kFlood);
-  CHECK(flood_answered_by_then < kFlood);  // served in the middle of the flood, not after it
+  CHECK(answered == sent);          // and the flood was answered to the end
+  CHECK(answered_then < answered);  // the second client was served in the middle of it
 }

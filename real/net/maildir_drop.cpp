@@ -128,6 +128,14 @@ void MaildirDrop::deliver(std::vector<MaildirCopy> copies, std::int64_t internal
   if (first) wake_.notify_one();
 }
 
+void MaildirDrop::drain() {
+  std::unique_lock lock(mutex_);
+  draining_ = true;
+  wake_.notify_all();  // a lingering committer goes at once
+  idle_.wait(lock, [&] { return queue_.empty() && committing_ == 0; });
+  draining_ = false;
+}
+
 MaildirDropStats MaildirDrop::stats() const {
   std::lock_guard lock(mutex_);
   return stats_;
@@ -140,8 +148,9 @@ void MaildirDrop::committer() {
     {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      // Let more jobs gather (a stop does not wait).
-      if (linger_.count() > 0) wake_.wait_until(lock, last_start + linger_, [&] { return stopping_; });
+      // Let more jobs gather (a stop or a drain does not wait).
+      if (linger_.count() > 0)
+        wake_.wait_until(lock, last_start + linger_, [&] { return stopping_ || draining_; });
       last_start = std::chrono::steady_clock::now();
       if (queue_.empty()) return;  // stopping, and everything was committed
       // Everything that queued up during the previous commit goes into this
@@ -150,9 +159,15 @@ void MaildirDrop::committer() {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
+      committing_ = batch.size();
     }
     commit(batch);
     batch.clear();
+    {
+      std::lock_guard lock(mutex_);
+      committing_ = 0;
+      if (queue_.empty()) idle_.notify_all();
+    }
   }
 }
 

@@ -76,6 +76,10 @@ class MaildirDrop {
 
   MaildirDropStats stats() const;
 
+  // Commits what is queued now, without the linger, and returns once every
+  // job queued before the call is done (its callback has run).
+  void drain();
+
   // From this many files up, a batch is made durable by syncfs() (twice per
   // filesystem) instead of an fsync per file and per new/ directory.
   static constexpr std::size_t kSyncfsBatch = 4;
@@ -104,6 +108,9 @@ class MaildirDrop {
   std::condition_variable wake_;
   std::deque<Job> queue_;
   bool stopping_ = false;
+  bool draining_ = false;      // drain() waits: no linger
+  std::size_t committing_ = 0;  // jobs taken by the commit running now
+  std::condition_variable idle_;  // queue_ empty and nothing committing
   MaildirDropStats stats_;
   std::uint64_t counter_ = 0;  // committer thread only
 

@@ -132,6 +132,9 @@ class MaildirMailboxes final : public mta::LocalDelivery {
   void deliver(const std::string& recipient, const std::string& message,
                std::function<void(mta::LocalDeliveryResult)> done) override;
   MaildirDropStats stats() const { return drop_.stats(); }
+  // Stores the deliveries handed over so far at once (no linger) and returns
+  // when they are done; their outcomes are then posted to the MTA thread.
+  void drain() { drop_.drain(); }
 
  private:
   std::string mailbox_for(std::string_view local_part) const;

@@ -430,6 +430,10 @@ int run_serve(const ServeOptions& options, std::ostream& out, std::ostream& err)
   if (mta_thread) {
     std::size_t waiting = 0;
     mta_thread->run_batched_now();  // messages answered in the last few ms join the queue
+    // Deliveries already handed to the Maildir are finished and noted in the
+    // queue (not stored again at the next start); the rest wait in the queue.
+    mailboxes->drain();
+    mta_thread->run_batched_now();
     mta_thread->run_sync([&] { waiting = mta->queue().size(); });
     mta_thread->stop();
     const auto stats = mailboxes->stats();

@@ -242,3 +242,28 @@ TEST_CASE("stopping a lingering MaildirDrop commits the waiting jobs at once") {
   CHECK_FALSE(results.errors[1].has_value());
   CHECK(files_in(inbox / "new").size() == 2);
 }
+
+TEST_CASE("drain() commits the lingering jobs at once and returns when they are done") {
+  // serve drains its deliveries at shutdown: what was handed over is stored
+  // and reported, not left for the next start. With a linger of an hour, a
+  // drain that waited for it would hang here.
+  TempDir tmp;
+  store::MaildirStore store(store::MaildirOptions{tmp.path, "test.host", [] { return std::int64_t{1700000000}; }});
+  store.ensure_user("bob");
+  const fs::path inbox = store.folder_path("bob", "INBOX");
+  Results results;
+  MaildirDrop drop("test.host", 2, 256, std::chrono::hours(1));
+  drop.drain();  // nothing queued: returns at once
+  drop.deliver({MaildirCopy{inbox, "Subject: a\r\n\r\nx\r\n", {}}}, 1700000000,
+               [&](std::optional<std::string> e) { results.add(std::move(e)); });
+  results.wait_for(1);  // the first commit does not linger; the next ones do
+  for (const char* subject : {"b", "c"})
+    drop.deliver({MaildirCopy{inbox, std::string("Subject: ") + subject + "\r\n\r\nx\r\n", {}}}, 1700000000,
+                 [&](std::optional<std::string> e) { results.add(std::move(e)); });
+  drop.drain();
+  CHECK(results.errors.size() == 3);  // both callbacks ran before drain() returned
+  CHECK(drop.stats().jobs == 3);
+  CHECK(files_in(inbox / "new").size() == 3);
+  drop.drain();  // and again, with nothing left
+  CHECK(drop.stats().batches == 2);
+}

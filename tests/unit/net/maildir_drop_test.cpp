@@ -56,13 +56,25 @@ std::vector<fs::path> files_in(const fs::path& dir) {
   return out;
 }
 
+// A Maildir store (its clock stopped) with user bob; `inbox` is his INBOX.
+struct BobInbox {
+  TempDir tmp;
+  store::MaildirStore store{store::MaildirOptions{tmp.path, "test.host", [] { return std::int64_t{1700000000}; }}};
+  fs::path inbox = (store.ensure_user("bob"), store.folder_path("bob", "INBOX"));
+};
+
+// Queues a one-line letter with this subject; its outcome goes to `results`.
+void drop_letter(MaildirDrop& drop, const fs::path& inbox, const std::string& subject, Results& results) {
+  drop.deliver({MaildirCopy{inbox, "Subject: " + subject + "\r\n\r\nx\r\n", {}}}, 1700000000,
+               [&results](std::optional<std::string> e) { results.add(std::move(e)); });
+}
+
 }  // namespace
 
 TEST_CASE("messages dropped from many threads are all durable in new/ and MaildirStore reads them back") {
-  TempDir tmp;
-  store::MaildirStore store(store::MaildirOptions{tmp.path, "test.host", [] { return std::int64_t{1700000000}; }});
-  store.ensure_user("bob");
-  const fs::path inbox = store.folder_path("bob", "INBOX");
+  BobInbox bob;
+  store::MaildirStore& store = bob.store;
+  const fs::path& inbox = bob.inbox;
 
   MaildirDrop drop("test.host", 4);
   Results results;
@@ -181,10 +193,8 @@ TEST_CASE("local delivery: recipient checks and one copy per recipient with Retu
 TEST_CASE("with a linger, deliveries that arrive while the last commit is recent share the next commit") {
   // serve's MTA delivers after 250 with a linger, so its Maildir fsyncs come
   // in few, large batches and leave the disk's flushes to the queue journal.
-  TempDir tmp;
-  store::MaildirStore store(store::MaildirOptions{tmp.path, "test.host", [] { return std::int64_t{1700000000}; }});
-  store.ensure_user("bob");
-  const fs::path inbox = store.folder_path("bob", "INBOX");
+  BobInbox bob;
+  const fs::path& inbox = bob.inbox;
   const auto linger = std::chrono::seconds(2);  // far longer than the loop below takes
   MaildirDrop drop("test.host", 4, 256, linger);
 
@@ -225,18 +235,14 @@ TEST_CASE("with a linger, deliveries that arrive while the last commit is recent
 
 TEST_CASE("stopping a lingering MaildirDrop commits the waiting jobs at once") {
   // With a linger of an hour, a stop that waited for it would hang here.
-  TempDir tmp;
-  store::MaildirStore store(store::MaildirOptions{tmp.path, "test.host", [] { return std::int64_t{1700000000}; }});
-  store.ensure_user("bob");
-  const fs::path inbox = store.folder_path("bob", "INBOX");
+  BobInbox bob;
+  const fs::path& inbox = bob.inbox;
   Results results;
   {
     MaildirDrop drop("test.host", 2, 256, std::chrono::hours(1));
-    drop.deliver({MaildirCopy{inbox, "Subject: a\r\n\r\nx\r\n", {}}}, 1700000000,
-                 [&](std::optional<std::string> e) { results.add(std::move(e)); });
+    drop_letter(drop, inbox, "a", results);
     results.wait_for(1);
-    drop.deliver({MaildirCopy{inbox, "Subject: b\r\n\r\nx\r\n", {}}}, 1700000000,
-                 [&](std::optional<std::string> e) { results.add(std::move(e)); });
+    drop_letter(drop, inbox, "b", results);
   }
   REQUIRE(results.errors.size() == 2);
   CHECK_FALSE(results.errors[1].has_value());
@@ -247,19 +253,15 @@ TEST_CASE("drain() commits the lingering jobs at once and returns when they are 
   // serve drains its deliveries at shutdown: what was handed over is stored
   // and reported, not left for the next start. With a linger of an hour, a
   // drain that waited for it would hang here.
-  TempDir tmp;
-  store::MaildirStore store(store::MaildirOptions{tmp.path, "test.host", [] { return std::int64_t{1700000000}; }});
-  store.ensure_user("bob");
-  const fs::path inbox = store.folder_path("bob", "INBOX");
+  BobInbox bob;
+  const fs::path& inbox = bob.inbox;
   Results results;
   MaildirDrop drop("test.host", 2, 256, std::chrono::hours(1));
   drop.drain();  // nothing queued: returns at once
-  drop.deliver({MaildirCopy{inbox, "Subject: a\r\n\r\nx\r\n", {}}}, 1700000000,
-               [&](std::optional<std::string> e) { results.add(std::move(e)); });
+  drop_letter(drop, inbox, "a", results);
   results.wait_for(1);  // the first commit does not linger; the next ones do
-  for (const char* subject : {"b", "c"})
-    drop.deliver({MaildirCopy{inbox, std::string("Subject: ") + subject + "\r\n\r\nx\r\n", {}}}, 1700000000,
-                 [&](std::optional<std::string> e) { results.add(std::move(e)); });
+  drop_letter(drop, inbox, "b", results);
+  drop_letter(drop, inbox, "c", results);
   drop.drain();
   CHECK(results.errors.size() == 3);  // both callbacks ran before drain() returned
   CHECK(drop.stats().jobs == 3);

@@ -120,11 +120,40 @@ std::string format_date(std::int64_t unix_seconds, int utc_offset_minutes) {
     throw std::invalid_argument("format_date: zone offset out of range");
   const CivilTime t = civil_time(unix_seconds, utc_offset_minutes);
   const int off = utc_offset_minutes < 0 ? -utc_offset_minutes : utc_offset_minutes;
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%s, %02u %s %04lld %02d:%02d:%02d %c%02d%02d", kWeekdays[t.weekday], t.date.day,
-                kMonths[t.date.month - 1].data(), static_cast<long long>(t.date.year), t.hour, t.minute, t.second,
-                utc_offset_minutes < 0 ? '-' : '+', off / 60, off % 60);
-  return buf;
+  // Written digit by digit: every Received: line has a date, and snprintf
+  // cost more than the rest of the line.
+  auto two_digits = [](std::string& out, long long v) {
+    out += static_cast<char>('0' + v / 10);
+    out += static_cast<char>('0' + v % 10);
+  };
+  std::string out;
+  out.reserve(32);
+  out += kWeekdays[t.weekday];
+  out += ", ";
+  two_digits(out, t.date.day);
+  out += ' ';
+  out += kMonths[t.date.month - 1];
+  out += ' ';
+  const auto year = static_cast<long long>(t.date.year);
+  if (year >= 0 && year <= 9999) {
+    two_digits(out, year / 100);
+    two_digits(out, year % 100);
+  } else {
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "%04lld", year);
+    out += buf;
+  }
+  out += ' ';
+  two_digits(out, t.hour);
+  out += ':';
+  two_digits(out, t.minute);
+  out += ':';
+  two_digits(out, t.second);
+  out += ' ';
+  out += utc_offset_minutes < 0 ? '-' : '+';
+  two_digits(out, off / 60);
+  two_digits(out, off % 60);
+  return out;
 }
 
 std::optional<std::int64_t> parse_date(std::string_view text) {

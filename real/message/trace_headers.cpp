@@ -3,8 +3,6 @@
 
 #include "real/message/headers.h"
 
-#include <vector>
-
 namespace mailsim::message {
 
 WithProtocol with_protocol(bool extended, bool tls, bool authenticated) {
@@ -28,45 +26,84 @@ std::string_view to_string(WithProtocol with) {
 namespace {
 
 // Joins clauses with a space, or with CRLF TAB when the line would pass
-// `width`. Clauses themselves are never split.
-std::string fold_clauses(const std::vector<std::string>& clauses, std::size_t width) {
-  std::string out;
-  std::size_t line = 0;
-  for (const auto& c : clauses) {
-    if (out.empty()) {
-      out = c;
-      line = c.size();
-    } else if (line + 1 + c.size() > width) {
-      out += "\r\n\t" + c;
-      line = 1 + c.size();  // a tab, counted as one column
+// `width`. Clauses themselves are never split. A clause is written into
+// clause() and joins the line on the next call of next() or finish(), so
+// the last one before the date can still take its ';'. One string grows
+// instead of a string per clause and per join.
+class ClauseFolder {
+ public:
+  explicit ClauseFolder(std::size_t width) : width_(width) { out_.reserve(256); }
+  std::string& clause() { return clause_; }
+  void next() {
+    if (out_.empty()) {
+      line_ = clause_.size();
+    } else if (line_ + 1 + clause_.size() > width_) {
+      out_ += "\r\n\t";
+      line_ = 1 + clause_.size();  // a tab, counted as one column
     } else {
-      out += " " + c;
-      line += 1 + c.size();
+      out_ += ' ';
+      line_ += 1 + clause_.size();
     }
+    out_ += clause_;
+    clause_.clear();
   }
-  return out + "\r\n";
-}
+  std::string finish() {
+    next();
+    out_ += "\r\n";
+    return std::move(out_);
+  }
+
+ private:
+  std::size_t width_;
+  std::size_t line_ = 0;
+  std::string out_, clause_;
+};
 
 }  // namespace
 
 std::string build_received(const ReceivedFields& f) {
-  std::string ip = f.ip;
-  if (ip.find(':') != std::string::npos && ip.rfind("IPv6:", 0) != 0) ip = "IPv6:" + ip;
-  std::vector<std::string> clauses;
-  clauses.push_back("Received: from " + (f.helo.empty() ? std::string("unknown") : f.helo) + " (" +
-                    (f.rdns.empty() ? std::string("unknown") : f.rdns) + " [" + ip + "])");
-  clauses.push_back("by " + f.by);
+  ClauseFolder fold(78);
+  std::string& c = fold.clause();
+  c += "Received: from ";
+  c += f.helo.empty() ? std::string_view("unknown") : std::string_view(f.helo);
+  c += " (";
+  c += f.rdns.empty() ? std::string_view("unknown") : std::string_view(f.rdns);
+  c += " [";
+  if (f.ip.find(':') != std::string::npos && f.ip.rfind("IPv6:", 0) != 0) c += "IPv6:";
+  c += f.ip;
+  c += "])";
+  fold.next();
+  c += "by ";
+  c += f.by;
   if (!f.tls_version.empty()) {
-    clauses.push_back("(using " + f.tls_version +
-                      (f.tls_cipher.empty() ? std::string{} : " with cipher " + f.tls_cipher) + ")");
+    fold.next();
+    c += "(using ";
+    c += f.tls_version;
+    if (!f.tls_cipher.empty()) {
+      c += " with cipher ";
+      c += f.tls_cipher;
+    }
+    c += ')';
   }
-  clauses.push_back("with " + std::string(to_string(f.with)));
-  if (!f.id.empty()) clauses.push_back("id " + f.id);
+  fold.next();
+  c += "with ";
+  c += to_string(f.with);
+  if (!f.id.empty()) {
+    fold.next();
+    c += "id ";
+    c += f.id;
+  }
+  if (!f.for_recipient.empty()) {
+    fold.next();
+    c += "for <";
+    c += f.for_recipient;
+    c += '>';
+  }
   // The date follows a ';' after the last clause (RFC 5321 §4.4 Time-stamp-line).
-  if (!f.for_recipient.empty()) clauses.push_back("for <" + f.for_recipient + ">");
-  clauses.back() += ";";
-  clauses.push_back(f.date);
-  return fold_clauses(clauses, 78);
+  c += ';';
+  fold.next();
+  c += f.date;
+  return fold.finish();
 }
 
 std::string prepend_delivery_headers(std::string_view message, std::string_view return_path,

@@ -105,7 +105,10 @@ class SmtpTransport::Link : public std::enable_shared_from_this<Link> {
     on_job_ = nullptr;
     on_probe_ = nullptr;
     on_open_ = nullptr;
-    if (!io_ || io_->closed()) return t_.forget(this);
+    if (!io_ || io_->closed()) {
+      stop_timer();
+      return t_.forget(this);
+    }
     session_.quit();
     arm_timer();
     drive();
@@ -119,22 +122,43 @@ class SmtpTransport::Link : public std::enable_shared_from_this<Link> {
 
   std::string where() const { return req_.host + "[" + req_.address + "]"; }
 
+  // The reply timeout is one clock timer per link that moves lazily: arming
+  // sets deadline_, disarming clears it, and a timer that goes off before
+  // the deadline waits again for the rest (or does nothing when disarmed).
+  // The wait restarts on every input and every command (8 times for a
+  // letter on its own connection), and a timer scheduled and cancelled each
+  // time left the clock's queue full of cancelled ones. The timeout itself
+  // comes when it always came: reply_timeout after the last arming.
   void arm_timer() {
-    disarm_timer();
-    if (t_.options_.reply_timeout <= 0 || !io_ || io_->closed()) return;
+    deadline_.reset();
+    if (t_.options_.reply_timeout <= 0 || !io_ || io_->closed()) return stop_timer();
     if (phase_ == Phase::ready && !released_) return;  // idle in the MTA's cache: the MTA times it
-    std::weak_ptr<Link> weak = weak_from_this();
-    timer_ = t_.clock_.schedule(t_.options_.reply_timeout, [weak] {
-      if (auto self = weak.lock()) self->on_timeout();
-    });
+    deadline_ = t_.clock_.now() + t_.options_.reply_timeout;
+    if (!timer_) start_timer(t_.options_.reply_timeout);
   }
-  void disarm_timer() {
+  void disarm_timer() { deadline_.reset(); }
+  // For good: the link is over, and no timer of it may keep the clock busy.
+  void stop_timer() {
+    deadline_.reset();
     if (timer_) t_.clock_.cancel(*timer_);
     timer_.reset();
   }
+  void start_timer(Duration delay) {
+    std::weak_ptr<Link> weak = weak_from_this();
+    timer_ = t_.clock_.schedule(delay, [weak] {
+      if (auto self = weak.lock()) self->on_timer();
+    });
+  }
+  void on_timer() {
+    timer_.reset();
+    if (!deadline_) return;
+    const TimePoint now = t_.clock_.now();
+    if (now < *deadline_) return start_timer(*deadline_ - now);
+    deadline_.reset();
+    on_timeout();
+  }
 
   void on_timeout() {
-    timer_.reset();
     timed_out_ = true;
     session_.peer_closed();  // the session fails its work...
     drive();
@@ -190,7 +214,7 @@ class SmtpTransport::Link : public std::enable_shared_from_this<Link> {
       on_failed(*f);
     } else if (std::holds_alternative<ce::Closed>(ev)) {
       phase_ = Phase::done;
-      disarm_timer();
+      stop_timer();
     }
   }
 
@@ -220,7 +244,7 @@ class SmtpTransport::Link : public std::enable_shared_from_this<Link> {
   }
 
   void on_stream_closed() {
-    disarm_timer();
+    stop_timer();
     if (phase_ != Phase::done) {
       session_.peer_closed();
       drive();
@@ -262,6 +286,7 @@ class SmtpTransport::Link : public std::enable_shared_from_this<Link> {
   std::function<void(Reply)> on_probe_;
   std::size_t job_rcpts_ = 0;
   std::optional<TimerId> timer_;
+  std::optional<TimePoint> deadline_;  // when the reply timeout strikes; none: disarmed
   bool timed_out_ = false;
   bool released_ = false;
   bool driving_ = false;

@@ -59,6 +59,9 @@ Reply try_later() { return make_reply(451, "4.3.0", "Error: queue file write err
 
 namespace {
 
+// Bytes of input room a session keeps between inputs (see process()).
+constexpr std::size_t kKeptInputRoom = 256;
+
 constexpr unsigned bit(ServerState s) { return 1u << static_cast<unsigned>(s); }
 constexpr unsigned G = bit(ServerState::kGreeted);
 constexpr unsigned R = bit(ServerState::kReady);
@@ -230,6 +233,11 @@ void ServerSession::process() {
   if (state_ == ServerState::kClosed) return;
   in_.erase(0, pos_);
   pos_ = 0;
+  // A letter's content passes through in_. Once everything is read, room
+  // beyond a few pipelined commands is given back, not kept for the rest of
+  // the connection (a sender keeps it open for more mail, and a busy MX
+  // holds hundreds of them).
+  if (in_.empty() && in_.capacity() > kKeptInputRoom) std::string().swap(in_);
   if (pending_ != Decision::kNone && in_.size() > config_.max_pending_input) {
     fatal(make_reply(421, "4.7.0", fmt::format("{} Error: too much pipelined input", config_.hostname)),
           "too much input while a decision was pending");

@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <array>
-#include <queue>
 #include <set>
 #include <stdexcept>
 #include <tuple>
@@ -318,25 +317,37 @@ const std::vector<std::uint32_t>& Network::tree(HostId from) const {
   auto& via = trees_[from];
   if (!via.empty()) return via;
   via.assign(hosts_.size(), kUnreached);
-  using Key = std::tuple<Time, std::size_t, HostId>;  // latency, hops, host
-  std::vector<std::optional<Key>> best(hosts_.size());
-  std::priority_queue<Key, std::vector<Key>, std::greater<>> frontier;
-  best[from] = Key{0, 0, from};
-  frontier.push(*best[from]);
+  using Key = PathKey;
+  auto& best = dijkstra_best_;  // scratch, kept between calls: a tree per host adds up
+  auto& frontier = dijkstra_frontier_;
+  best.assign(hosts_.size(), Key{kNever, 0, 0});
+  frontier.clear();
+  auto push = [&](Key k) {
+    frontier.push_back(k);
+    std::push_heap(frontier.begin(), frontier.end(), std::greater<>());
+  };
+  best[from] = Key{0, 0, static_cast<std::uint32_t>(from)};
+  push(best[from]);
   while (!frontier.empty()) {
-    const auto [latency, hops, u] = frontier.top();
-    frontier.pop();
-    if (best[u] != Key{latency, hops, u}) continue;
+    std::pop_heap(frontier.begin(), frontier.end(), std::greater<>());
+    const Key top = frontier.back();
+    frontier.pop_back();
+    const HostId u = top.host;
+    if (best[u].latency != top.latency || best[u].hops != top.hops) continue;  // superseded
     if (u != from && !hosts_[u].info.up) continue;  // a host that is down forwards nothing
     for (const LinkId li : adjacency_[u]) {
       const auto& l = links_[li].info;
       if (!l.up) continue;
       const HostId v = l.a == u ? l.b : l.a;
-      const Key candidate{latency + l.latency, hops + 1, v};
-      if (!best[v] || candidate < *best[v]) {
+      const Key candidate{top.latency + l.latency, top.hops + 1, static_cast<std::uint32_t>(v)};
+      if (best[v].latency == kNever || best[v] > candidate) {
         best[v] = candidate;
         via[v] = static_cast<std::uint32_t>(li);
-        frontier.push(candidate);
+        // A host with one link (a mail host behind its router) is only ever
+        // reached through it, and going back out of it never beats the way
+        // in: its place in the tree is final now, and the frontier stays as
+        // small as the set of routers.
+        if (adjacency_[v].size() > 1) push(candidate);
       }
     }
   }

@@ -311,6 +311,18 @@ class Network {
   // host each); forgotten whenever a host or link goes up or down, or the
   // topology grows.
   mutable std::vector<std::vector<std::uint32_t>> trees_;
+  // Dijkstra's (latency, hops, host), compared in that order (ties go to
+  // fewer hops, then the lower host id), and its scratch vectors.
+  struct PathKey {
+    Time latency;
+    std::uint32_t hops;
+    std::uint32_t host;
+    bool operator>(const PathKey& o) const {
+      if (latency != o.latency) return latency > o.latency;
+      return hops != o.hops ? hops > o.hops : host > o.host;
+    }
+  };
+  mutable std::vector<PathKey> dijkstra_best_, dijkstra_frontier_;
   std::deque<Flight> flights_;  // segments on their way (see Flight)
   std::vector<std::uint32_t> free_flights_;
   std::vector<HostId> path_hosts_;  // scratch for put_on_wire

@@ -24,6 +24,7 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <sstream>
 #include <unistd.h>
 
 namespace mailsim::net {
@@ -363,7 +364,8 @@ int run_serve(const ServeOptions& options, std::ostream& out, std::ostream& err)
   }
 
   // ---- banner ----
-  out << "mailsim serve — real mail servers for " << config.hostname << " (pid " << ::getpid() << ")\n";
+  std::ostringstream banner;
+  banner << "mailsim serve — real mail servers for " << config.hostname << " (pid " << ::getpid() << ")\n";
   for (const auto& name : order) {
     const char* what = name == "smtp"         ? "SMTP, MX-style: mail for the local domains, no open relay"
                        : name == "submission" ? "submission: AUTH required, STARTTLS offered"
@@ -372,38 +374,42 @@ int run_serve(const ServeOptions& options, std::ostream& out, std::ostream& err)
                        : name == "pop3s"      ? "POP3 over implicit TLS"
                        : name == "imaps"      ? "IMAP over implicit TLS"
                                               : "";
-    out << "  " << name << std::string(12 - std::min<std::size_t>(name.size(), 11), ' ') << config.listen_address
+    banner << "  " << name << std::string(12 - std::min<std::size_t>(name.size(), 11), ' ') << config.listen_address
         << ":" << bound[name] << "  " << what << "\n";
   }
-  out << "  local domains: ";
-  for (std::size_t i = 0; i < config.local_domains.size(); ++i) out << (i ? ", " : "") << config.local_domains[i];
-  out << "\n  users (user / password):";
-  for (const auto& u : config.users) out << "  " << u.name << " / " << u.password;
-  out << "\n  Maildir: " << config.maildir_root().string() << "/<user>/Maildir  (mutt -f <that folder>)\n";
+  banner << "  local domains: ";
+  for (std::size_t i = 0; i < config.local_domains.size(); ++i) banner << (i ? ", " : "") << config.local_domains[i];
+  banner << "\n  users (user / password):";
+  for (const auto& u : config.users) banner << "  " << u.name << " / " << u.password;
+  banner << "\n  Maildir: " << config.maildir_root().string() << "/<user>/Maildir  (mutt -f <that folder>)\n";
   if (config.mta.enabled) {
-    out << "  queue: " << config.spool_dir().string() << "  (" << queued_at_start << " messages waiting at start)";
-    if (!config.mta.resolver_file.empty()) out << "; DNS from " << config.mta.resolver_file.string();
-    out << "\n";
+    banner << "  queue: " << config.spool_dir().string() << "  (" << queued_at_start << " messages waiting at start)";
+    if (!config.mta.resolver_file.empty()) banner << "; DNS from " << config.mta.resolver_file.string();
+    banner << "\n";
   } else {
-    out << "  MTA off: local delivery only, no relaying\n";
+    banner << "  MTA off: local delivery only, no relaying\n";
   }
-  out << "  demo CA:  " << ca_file.string() << "  (trust it for STARTTLS)\n";
-  if (config.open_relay) out << "  WARNING: open_relay is on: anyone may send mail anywhere through this server\n";
+  banner << "  demo CA:  " << ca_file.string() << "  (trust it for STARTTLS)\n";
+  if (config.open_relay) banner << "  WARNING: open_relay is on: anyone may send mail anywhere through this server\n";
   const std::string domain = config.local_domains.front();
   const std::string to = (config.users.empty() ? "postmaster" : config.users.back().name) + "@" + domain;
   if (bound.count("smtp")) {
-    out << "Send a message:  swaks --server " << config.listen_address << ":" << bound["smtp"] << " --to " << to
+    banner << "Send a message:  swaks --server " << config.listen_address << ":" << bound["smtp"] << " --to " << to
         << "\n";
-    out << "     or:  python3 -c \"import smtplib; smtplib.SMTP('" << config.listen_address << "', "
+    banner << "     or:  python3 -c \"import smtplib; smtplib.SMTP('" << config.listen_address << "', "
         << bound["smtp"] << ").sendmail('me@example.org', ['" << to
         << "'], 'Subject: hi\\r\\n\\r\\nhello\\r\\n')\"\n";
   }
   if (bound.count("imaps") && !config.users.empty()) {
     const auto& u = config.users.back();
-    out << "Read it:  curl --cacert " << ca_file.string() << " -u " << u.name << ":" << u.password << " 'imaps://"
+    banner << "Read it:  curl --cacert " << ca_file.string() << " -u " << u.name << ":" << u.password << " 'imaps://"
         << config.listen_address << ":" << bound["imaps"] << "/INBOX;UID=1'\n";
   }
-  out << "Stop with Ctrl-C (SIGINT) or SIGTERM." << std::endl;
+  banner << "Stop with Ctrl-C (SIGINT) or SIGTERM.";
+  // In one piece through the log: the MTA thread may be logging already
+  // (mail recovered from the queue), and a line of its own must not land
+  // in the middle of the banner.
+  log.line(banner.str());
 
   // ---- run ----
   try {

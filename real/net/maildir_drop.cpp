@@ -132,7 +132,7 @@ void MaildirDrop::drain() {
   std::unique_lock lock(mutex_);
   draining_ = true;
   wake_.notify_all();  // a lingering committer goes at once
-  idle_.wait(lock, [&] { return queue_.empty() && committing_ == 0; });
+  idle_.wait(lock, [&] { return queue_.empty() && !committing_; });
   draining_ = false;
 }
 
@@ -159,13 +159,13 @@ void MaildirDrop::committer() {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
-      committing_ = batch.size();
+      committing_ = true;
     }
     commit(batch);
     batch.clear();
     {
       std::lock_guard lock(mutex_);
-      committing_ = 0;
+      committing_ = false;
       if (queue_.empty()) idle_.notify_all();
     }
   }

@@ -109,7 +109,7 @@ class MaildirDrop {
   std::deque<Job> queue_;
   bool stopping_ = false;
   bool draining_ = false;      // drain() waits: no linger
-  std::size_t committing_ = 0;  // jobs taken by the commit running now
+  bool committing_ = false;    // a commit() runs with jobs taken from queue_
   std::condition_variable idle_;  // queue_ empty and nothing committing
   MaildirDropStats stats_;
   std::uint64_t counter_ = 0;  // committer thread only

@@ -1,6 +1,8 @@
 // Client side of the DATA transparency procedure (RFC 5321 §4.5.2).
 #include "real/smtp/data.h"
 
+#include <algorithm>
+
 namespace mailsim::smtp {
 
 std::string canonicalize_line_endings(std::string_view message) {
@@ -9,8 +11,7 @@ std::string canonicalize_line_endings(std::string_view message) {
   std::size_t i = 0;
   while (i < message.size()) {
     // Copy up to the next line end in one go, then write it as CRLF.
-    std::size_t end = i;
-    while (end < message.size() && message[end] != '\r' && message[end] != '\n') ++end;
+    const std::size_t end = std::min(message.find_first_of("\r\n", i), message.size());
     out.append(message.substr(i, end - i));
     if (end == message.size()) break;
     out += "\r\n";

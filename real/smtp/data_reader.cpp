@@ -53,7 +53,7 @@ std::size_t DataReader::feed(std::string_view in) {
     // An ordinary byte, and every one after it up to the next CR or LF:
     // taken as one run.
     const std::size_t start = i - 1;
-    while (i < in.size() && in[i] != '\r' && in[i] != '\n') ++i;
+    i = std::min(in.find_first_of("\r\n", i), in.size());
     line_len_ += i - start - 1;
     dot_only_ = false;
     if (line_len_ + 2 > max_line_) line_too_long_ = true;

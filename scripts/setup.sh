@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 packages=(
   g++ cmake ninja-build pkg-config ccache
   libboost-dev libssl-dev openssl nlohmann-json3-dev catch2 libcli11-dev libfmt-dev libmd4c-dev
-  libimgui-dev libglfw3-dev fonts-ipafont-gothic xvfb xauth imagemagick
+  libimgui-dev libglfw3-dev libgoogle-perftools-dev fonts-ipafont-gothic xvfb xauth imagemagick
 )
 if [[ "${MAILSIM_TEST_PEERS:-0}" == 1 ]]; then
   # Real clients the interop tests talk to. A missing peer fails its test.

@@ -25,8 +25,8 @@
 // addressed only to them, posted in two halves. Once every letter of a half
 // has had its first attempt refused and waits deferred in its sender's queue
 // (the retry is 5 minutes away) and nothing else is happening, the heap in
-// use (glibc mallinfo2: every live allocation with its malloc header) is
-// read. (after - before) / N is what a held letter costs on average — its
+// use (tcmalloc's generic.current_allocated_bytes: every live allocation at
+// its size class) is read. (after - before) / N is what a held letter costs on average — its
 // queue entry, the spool's record, the retry timer, the message bytes,
 // whatever connection records are left, and what the first letters to a
 // destination leave in each host (cached DNS answers); the second half's
@@ -44,7 +44,7 @@
 #include "sim/roles/roles.h"
 #include "sim/world/world.h"
 
-#include <malloc.h>
+#include <gperftools/malloc_extension.h>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -73,10 +73,12 @@ double cpu_seconds() {
          static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
-// Bytes the heap has handed out and not had back (with malloc's headers).
+// Bytes the program has allocated and not freed (tcmalloc, the allocator
+// mailsim runs with, counts each allocation at its size class).
 std::size_t heap_in_use() {
-  const struct mallinfo2 mi = mallinfo2();
-  return mi.uordblks + mi.hblkhd;
+  std::size_t bytes = 0;
+  MallocExtension::instance()->GetNumericProperty("generic.current_allocated_bytes", &bytes);
+  return bytes;
 }
 
 long current_rss_kb() {
@@ -289,7 +291,7 @@ int main(int argc, char** argv) {
       }
     }
   }
-  malloc_trim(0);
+  MallocExtension::instance()->ReleaseFreeMemory();
 
   // ---- phase 2: the delivery run ----------------------------------------------
   Random rnd(seed);
@@ -414,8 +416,8 @@ int main(int argc, char** argv) {
                 held_heap_per, held_rss_per, held_heap_marginal);
     std::printf("  method: a separate world, same network, %d MX servers down for good; %d letters to them only,\n"
                 "  posted in two halves; after each half every first attempt was refused (%zu deferred in the\n"
-                "  queues at the end, retries 5 min away, nothing else happening). Heap = glibc mallinfo2\n"
-                "  uordblks + hblkhd (live allocations with their malloc headers), RSS from /proc/self/statm.\n"
+                "  queues at the end, retries 5 min away, nothing else happening). Heap = tcmalloc's\n"
+                "  generic.current_allocated_bytes (live allocations at their size classes), RSS from /proc/self/statm.\n"
                 "  per message = (heap after both halves - before) / %d, which includes what the first letters\n"
                 "  to a destination leave per host (cached DNS answers); one more = second half's delta / its count\n",
                 down, held, held_queued, held);

@@ -21,12 +21,12 @@
 // Memory per queued message is measured in a phase of its own, before the
 // delivery run, in a world of its own: the same network, the same 10% of MX
 // servers down (and staying down), and --held N letters (default: as many as
-// --messages: the scale of the delivery run)
-// addressed only to them, posted in two halves. Once every letter of a half
-// has had its first attempt refused and waits deferred in its sender's queue
-// (the retry is 5 minutes away) and nothing else is happening, the heap in
-// use (tcmalloc's generic.current_allocated_bytes: every live allocation at
-// its size class) is read. (after - before) / N is what a held letter costs on average — its
+// --messages: the scale of the delivery run) addressed only to them, posted
+// in two halves. Once every letter of a half has had its first attempt
+// refused and waits deferred in its sender's queue (the retry is 5 minutes
+// away) and nothing else is happening, the heap in use (tcmalloc's
+// generic.current_allocated_bytes: every live allocation at its size class)
+// is read. (after - before) / N is what a held letter costs on average — its
 // queue entry, the spool's record, the retry timer, the message bytes,
 // whatever connection records are left, and what the first letters to a
 // destination leave in each host (cached DNS answers); the second half's

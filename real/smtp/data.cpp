@@ -11,7 +11,7 @@ std::string canonicalize_line_endings(std::string_view message) {
   std::size_t i = 0;
   while (i < message.size()) {
     // Copy up to the next line end in one go, then write it as CRLF.
-    const std::size_t end = std::min(message.find_first_of("\r\n", i), message.size());
+    const std::size_t end = next_line_end(message, i);
     out.append(message.substr(i, end - i));
     if (end == message.size()) break;
     out += "\r\n";

@@ -2,6 +2,8 @@
 // for why bare CR and LF are fatal.
 #include "real/smtp/data_reader.h"
 
+#include "real/smtp/data.h"
+
 #include <algorithm>
 
 namespace mailsim::smtp {
@@ -53,7 +55,7 @@ std::size_t DataReader::feed(std::string_view in) {
     // An ordinary byte, and every one after it up to the next CR or LF:
     // taken as one run.
     const std::size_t start = i - 1;
-    i = std::min(in.find_first_of("\r\n", i), in.size());
+    i = next_line_end(in, i);
     line_len_ += i - start - 1;
     dot_only_ = false;
     if (line_len_ + 2 > max_line_) line_too_long_ = true;

@@ -119,7 +119,13 @@ class DnsResolver {
   HostId host_;
   std::optional<HostId> server_;
   ResolverConfig config_;
-  std::map<std::pair<std::string, DnsType>, Cached> cache_;
+  // By (name, type); looked up for every delivery attempt, never walked.
+  struct KeyHash {
+    std::size_t operator()(const std::pair<std::string, DnsType>& k) const {
+      return std::hash<std::string>{}(k.first) * 31 + static_cast<std::size_t>(k.second);
+    }
+  };
+  std::unordered_map<std::pair<std::string, DnsType>, Cached, KeyHash> cache_;
   std::uint64_t next_query_ = 1;  // ids are (host << 32) | n: unique in a run, reproducible
 };
 

@@ -2,6 +2,8 @@
 // what a client does to a message before sending it after "354".
 #pragma once
 
+#include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -23,9 +25,18 @@ bool has_8bit(std::string_view message);
 
 // The position of the first CR or LF at or after `from`, or text.size().
 // (string_view::find_first_of("\r\n") calls memchr once for every byte it
-// passes: a message's text went through ~740 calls per pass.)
+// passes: a message's text went through ~740 calls per pass.) Eight bytes
+// at a time: a word holds a CR or LF when (word ^ CR-bytes) or (word ^
+// LF-bytes) has a zero byte, which (v - 0x01..) & ~v & 0x80.. detects.
 inline std::size_t next_line_end(std::string_view text, std::size_t from) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL, kHighs = 0x8080808080808080ULL;
   std::size_t i = from;
+  for (; i + 8 <= text.size(); i += 8) {
+    std::uint64_t word;
+    std::memcpy(&word, text.data() + i, 8);
+    const std::uint64_t cr = word ^ (kOnes * '\r'), lf = word ^ (kOnes * '\n');
+    if ((((cr - kOnes) & ~cr) | ((lf - kOnes) & ~lf)) & kHighs) break;
+  }
   while (i < text.size() && text[i] != '\r' && text[i] != '\n') ++i;
   return i;
 }

@@ -36,6 +36,31 @@ TEST_CASE("canonicalize_line_endings turns bare CR and LF into CRLF") {
   CHECK_FALSE(has_8bit("cafe"));
 }
 
+TEST_CASE("next_line_end and has_8bit find their byte at every position of a longer text") {
+  // Both look at eight bytes at a time: the byte may sit anywhere in a word,
+  // in the tail after the last whole word, or be missing.
+  for (std::size_t len = 0; len <= 40; ++len) {
+    const std::string plain(len, 'x');
+    CHECK(next_line_end(plain, 0) == len);
+    CHECK_FALSE(has_8bit(plain));
+    for (std::size_t at = 0; at < len; ++at) {
+      for (char c : {'\r', '\n'}) {
+        std::string t = plain;
+        t[at] = c;
+        for (std::size_t from = 0; from <= at; ++from) CHECK(next_line_end(t, from) == at);
+        CHECK(next_line_end(t, at + 1) == len);
+      }
+      std::string high = plain;
+      high[at] = '\xE9';
+      CHECK(has_8bit(high));
+      // Bytes next to CR and LF in value are not line ends.
+      std::string near = plain;
+      near[at] = at % 2 ? '\x0c' : '\x0b';
+      CHECK(next_line_end(near, 0) == len);
+    }
+  }
+}
+
 TEST_CASE("DataReader finds the end of data and unstuffs, in any chunking") {
   const std::string wire = "Subject: x\r\n\r\n..one\r\n...\r\n.x\r\nend\r\n.\r\nNEXT COMMAND\r\n";
   auto chunks = GENERATE_COPY(from_range(chunkings(wire)));

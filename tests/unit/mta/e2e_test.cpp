@@ -413,3 +413,27 @@ TEST_CASE("a client that goes silent is told 421 and dropped") {
   CHECK(closed);
   CHECK(b.inbound->connections() == 0);
 }
+
+TEST_CASE("the idle timeout counts from the client's last line, not from the greeting") {
+  World w;
+  Server b(w.clock, w.dns, w.net, World::beta(), "192.0.2.20", {"bob"});
+  std::unique_ptr<ByteStream> client;
+  std::string heard;
+  bool closed = false;
+  LoopbackConnector c(w.net, "203.0.113.9");
+  c.connect("192.0.2.20", 25, [&](ConnectResult r) {
+    client = std::move(r.stream);
+    client->on_data([&](std::string_view d) { heard += d; });
+    client->on_close([&] { closed = true; });
+  });
+  w.clock.run_until(200 * kSecond);
+  client->write("NOOP\r\n");  // 200 s into the connection: the 300 s start again
+  w.clock.run_until(450 * kSecond);
+  CHECK_THAT(heard, Catch::Contains("250 2.0.0 Ok"));
+  CHECK_THAT(heard, !Catch::Contains("421"));
+  CHECK_FALSE(closed);
+  w.clock.run_until(502 * kSecond);
+  CHECK_THAT(heard, Catch::Contains("421 4.4.2 mx.beta.example Error: timeout exceeded\r\n"));
+  CHECK(closed);
+  CHECK(b.inbound->connections() == 0);
+}

@@ -119,6 +119,22 @@ struct World {
   }
 };
 
+// A bare TCP client of mx.beta.example (192.0.2.20:25) that writes only what
+// a test tells it to: what it heard, and whether the server hung up.
+struct RawClient {
+  std::unique_ptr<ByteStream> stream;
+  std::string heard;
+  bool closed = false;
+  LoopbackConnector connector;
+  explicit RawClient(World& w) : connector(w.net, "203.0.113.9") {
+    connector.connect("192.0.2.20", 25, [this](ConnectResult r) {
+      stream = std::move(r.stream);
+      stream->on_data([this](std::string_view d) { heard += d; });
+      stream->on_close([this] { closed = true; });
+    });
+  }
+};
+
 }  // namespace
 
 SCENARIO("a letter travels from Alice through two post offices into Bob's mailbox") {
@@ -396,44 +412,29 @@ TEST_CASE("a server that never answers is given up after the reply timeout") {
 TEST_CASE("a client that goes silent is told 421 and dropped") {
   World w;
   Server b(w.clock, w.dns, w.net, World::beta(), "192.0.2.20", {"bob"});
-  std::unique_ptr<ByteStream> client;
-  std::string heard;
-  bool closed = false;
-  LoopbackConnector c(w.net, "203.0.113.9");
-  c.connect("192.0.2.20", 25, [&](ConnectResult r) {
-    client = std::move(r.stream);
-    client->on_data([&](std::string_view d) { heard += d; });
-    client->on_close([&] { closed = true; });
-  });
+  RawClient client(w);
   w.clock.run_until(1 * kSecond);
-  CHECK_THAT(heard, Catch::StartsWith("220 mx.beta.example"));
+  CHECK_THAT(client.heard, Catch::StartsWith("220 mx.beta.example"));
   CHECK(b.inbound->connections() == 1);
   w.clock.run_until(302 * kSecond);
-  CHECK_THAT(heard, Catch::Contains("421 4.4.2 mx.beta.example Error: timeout exceeded\r\n"));
-  CHECK(closed);
+  CHECK_THAT(client.heard, Catch::Contains("421 4.4.2 mx.beta.example Error: timeout exceeded\r\n"));
+  CHECK(client.closed);
   CHECK(b.inbound->connections() == 0);
 }
 
 TEST_CASE("the idle timeout counts from the client's last line, not from the greeting") {
   World w;
   Server b(w.clock, w.dns, w.net, World::beta(), "192.0.2.20", {"bob"});
-  std::unique_ptr<ByteStream> client;
-  std::string heard;
-  bool closed = false;
-  LoopbackConnector c(w.net, "203.0.113.9");
-  c.connect("192.0.2.20", 25, [&](ConnectResult r) {
-    client = std::move(r.stream);
-    client->on_data([&](std::string_view d) { heard += d; });
-    client->on_close([&] { closed = true; });
-  });
+  RawClient client(w);
   w.clock.run_until(200 * kSecond);
-  client->write("NOOP\r\n");  // 200 s into the connection: the 300 s start again
+  REQUIRE(client.stream);
+  client.stream->write("NOOP\r\n");  // 200 s into the connection: the 300 s start again
   w.clock.run_until(450 * kSecond);
-  CHECK_THAT(heard, Catch::Contains("250 2.0.0 Ok"));
-  CHECK_THAT(heard, !Catch::Contains("421"));
-  CHECK_FALSE(closed);
+  CHECK_THAT(client.heard, Catch::Contains("250 2.0.0 Ok"));
+  CHECK_THAT(client.heard, !Catch::Contains("421"));
+  CHECK_FALSE(client.closed);
   w.clock.run_until(502 * kSecond);
-  CHECK_THAT(heard, Catch::Contains("421 4.4.2 mx.beta.example Error: timeout exceeded\r\n"));
-  CHECK(closed);
+  CHECK_THAT(client.heard, Catch::Contains("421 4.4.2 mx.beta.example Error: timeout exceeded\r\n"));
+  CHECK(client.closed);
   CHECK(b.inbound->connections() == 0);
 }

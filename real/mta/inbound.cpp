@@ -5,6 +5,7 @@
 #include <type_traits>
 
 #include "real/mta/channel_stream.h"
+#include "real/mta/deadline_timer.h"
 #include "real/mta/smtp_transport.h"
 
 namespace mailsim::mta {
@@ -103,9 +104,7 @@ class InboundServer::Conn {
         session_, std::move(co), std::move(stream), [this] { after_input(); }, [this] { closed(); });
   }
 
-  ~Conn() {
-    if (timer_) server_.clock_.cancel(*timer_);
-  }
+  ~Conn() { timer_.stop(); }
 
   void start() {
     io_->start();
@@ -124,36 +123,21 @@ class InboundServer::Conn {
     arm_timer();
   }
 
-  // The idle timeout: every input and answer moves the deadline; the timer
-  // itself is set once and, when it fires before the deadline (the client
-  // spoke since), set again for the rest. (Cancelling and setting it again
-  // for every line cost two engine operations per line in the simulator.)
+  // The idle timeout (a DeadlineTimer: every input and answer moves it
+  // without a clock operation).
   void arm_timer() {
     const auto timeout = server_.options_.idle_timeout;
     // While the Mta decides, the silence is ours, not the client's.
-    if (timeout <= 0 || io_->closed() || inbound_->awaiting_decision()) {
-      deadline_.reset();  // a timer still set finds no deadline and stops
-      return;
-    }
-    deadline_ = server_.clock_.now() + timeout;
-    if (!timer_) start_timer(timeout);
+    if (timeout <= 0 || io_->closed() || inbound_->awaiting_decision()) return timer_.disarm();
+    timer_.arm(timeout);
   }
-  void start_timer(Duration delay) {
-    timer_ = server_.clock_.schedule(delay, [this] { on_timer(); });
-  }
-  void on_timer() {
-    timer_.reset();
-    if (!deadline_) return;
-    const TimePoint now = server_.clock_.now();
-    if (now < *deadline_) return start_timer(*deadline_ - now);
-    deadline_.reset();
+  void timed_out() {
     io_->stream().write("421 4.4.2 " + session_.config().hostname + " Error: timeout exceeded\r\n");
     io_->close();
   }
 
   void closed() {
-    if (timer_) server_.clock_.cancel(*timer_);
-    timer_.reset();
+    timer_.stop();
     server_.forget(this);
   }
 
@@ -162,8 +146,7 @@ class InboundServer::Conn {
   smtp::ServerSession session_;
   std::unique_ptr<SmtpInbound> inbound_;
   std::unique_ptr<ChannelStream> io_;
-  std::optional<TimerId> timer_;
-  std::optional<TimePoint> deadline_;  // when the idle timeout strikes; none: not counting
+  DeadlineTimer timer_{server_.clock_, [this] { timed_out(); }};
 };
 
 InboundServer::InboundServer(Mta& mta, Clock& clock, InboundOptions options)

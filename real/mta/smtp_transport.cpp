@@ -5,6 +5,7 @@
 #include <type_traits>
 
 #include "real/mta/channel_stream.h"
+#include "real/mta/deadline_timer.h"
 
 namespace mailsim::mta {
 
@@ -106,7 +107,7 @@ class SmtpTransport::Link : public std::enable_shared_from_this<Link> {
     on_probe_ = nullptr;
     on_open_ = nullptr;
     if (!io_ || io_->closed()) {
-      stop_timer();
+      timer_.stop();
       return t_.forget(this);
     }
     session_.quit();
@@ -122,40 +123,13 @@ class SmtpTransport::Link : public std::enable_shared_from_this<Link> {
 
   std::string where() const { return req_.host + "[" + req_.address + "]"; }
 
-  // The reply timeout is one clock timer per link that moves lazily: arming
-  // sets deadline_, disarming clears it, and a timer that goes off before
-  // the deadline waits again for the rest (or does nothing when disarmed).
-  // The wait restarts on every input and every command (8 times for a
-  // letter on its own connection), and a timer scheduled and cancelled each
-  // time left the clock's queue full of cancelled ones. The timeout itself
-  // comes when it always came: reply_timeout after the last arming.
+  // The reply timeout (a DeadlineTimer: the wait restarts on every input
+  // and every command, 8 times for a letter on its own connection, without
+  // a clock operation each time).
   void arm_timer() {
-    deadline_.reset();
-    if (t_.options_.reply_timeout <= 0 || !io_ || io_->closed()) return stop_timer();
-    if (phase_ == Phase::ready && !released_) return;  // idle in the MTA's cache: the MTA times it
-    deadline_ = t_.clock_.now() + t_.options_.reply_timeout;
-    if (!timer_) start_timer(t_.options_.reply_timeout);
-  }
-  void disarm_timer() { deadline_.reset(); }
-  // For good: the link is over, and no timer of it may keep the clock busy.
-  void stop_timer() {
-    deadline_.reset();
-    if (timer_) t_.clock_.cancel(*timer_);
-    timer_.reset();
-  }
-  void start_timer(Duration delay) {
-    std::weak_ptr<Link> weak = weak_from_this();
-    timer_ = t_.clock_.schedule(delay, [weak] {
-      if (auto self = weak.lock()) self->on_timer();
-    });
-  }
-  void on_timer() {
-    timer_.reset();
-    if (!deadline_) return;
-    const TimePoint now = t_.clock_.now();
-    if (now < *deadline_) return start_timer(*deadline_ - now);
-    deadline_.reset();
-    on_timeout();
+    if (t_.options_.reply_timeout <= 0 || !io_ || io_->closed()) return timer_.stop();
+    if (phase_ == Phase::ready && !released_) return timer_.disarm();  // idle in the MTA's cache: the MTA times it
+    timer_.arm(t_.options_.reply_timeout);
   }
 
   void on_timeout() {
@@ -189,7 +163,7 @@ class SmtpTransport::Link : public std::enable_shared_from_this<Link> {
     if (std::holds_alternative<ce::Idle>(ev)) {
       if (phase_ == Phase::opening) {
         phase_ = Phase::ready;
-        disarm_timer();
+        timer_.disarm();
         if (auto cb = std::move(on_open_)) {
           OpenResult r;
           r.connection = std::make_unique<Handle>(shared_from_this());
@@ -197,24 +171,24 @@ class SmtpTransport::Link : public std::enable_shared_from_this<Link> {
         }
       } else if (phase_ == Phase::busy) {
         phase_ = Phase::ready;
-        disarm_timer();
+        timer_.disarm();
       }
     } else if (auto* t = std::get_if<ce::TransactionResult>(&ev)) {
       JobResult r;
       for (const auto& o : t->recipients) r.per_recipient.push_back(from_smtp(o.reply));
       r.reusable = true;
       phase_ = Phase::ready;  // the session goes on (RSET after a failure) and queues the next job
-      disarm_timer();
+      timer_.disarm();
       if (auto cb = std::move(on_job_)) cb(std::move(r));
     } else if (auto* p = std::get_if<ce::ProbeResult>(&ev)) {
       phase_ = Phase::ready;
-      disarm_timer();
+      timer_.disarm();
       if (auto cb = std::move(on_probe_)) cb(from_smtp(p->reply));
     } else if (auto* f = std::get_if<ce::Failed>(&ev)) {
       on_failed(*f);
     } else if (std::holds_alternative<ce::Closed>(ev)) {
       phase_ = Phase::done;
-      stop_timer();
+      timer_.stop();
     }
   }
 
@@ -244,7 +218,7 @@ class SmtpTransport::Link : public std::enable_shared_from_this<Link> {
   }
 
   void on_stream_closed() {
-    stop_timer();
+    timer_.stop();
     if (phase_ != Phase::done) {
       session_.peer_closed();
       drive();
@@ -285,8 +259,10 @@ class SmtpTransport::Link : public std::enable_shared_from_this<Link> {
   std::function<void(JobResult)> on_job_;
   std::function<void(Reply)> on_probe_;
   std::size_t job_rcpts_ = 0;
-  std::optional<TimerId> timer_;
-  std::optional<TimePoint> deadline_;  // when the reply timeout strikes; none: disarmed
+  DeadlineTimer timer_{t_.clock_, [this] {
+    auto self = shared_from_this();  // on_timeout() may let the transport forget this link
+    on_timeout();
+  }};
   bool timed_out_ = false;
   bool released_ = false;
   bool driving_ = false;

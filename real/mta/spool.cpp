@@ -25,17 +25,18 @@ void MemorySpool::put(const QueueEntry& entry, Done done) {
   finish(std::move(done), true);
 }
 
+// update() and remove() answer at once, as FileSpool's do: their records
+// wait for the next group sync instead of a flush of their own (spool.h).
 void MemorySpool::update(const QueueEntry& entry, Done done) {
-  if (failing_) return finish(std::move(done), false);
   auto it = entries_.find(entry.id);
-  if (it == entries_.end()) return finish(std::move(done), false);
-  it->second = entry;
-  finish(std::move(done), true);
+  const bool ok = !failing_ && it != entries_.end();
+  if (ok) it->second = entry;
+  if (done) done(ok);
 }
 
 void MemorySpool::remove(const QueueId& id, Done done) {
   entries_.erase(id);
-  finish(std::move(done), true);
+  if (done) done(true);
 }
 
 std::vector<QueueEntry> MemorySpool::load_all() {

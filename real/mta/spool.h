@@ -43,9 +43,10 @@ class Spool {
 // keep their states (a delivered recipient is never delivered twice).
 void recover_entry(QueueEntry& entry, TimePoint now);
 
-// In-memory spool for the simulator and tests. With a clock and a latency it
-// models the time a real fsync takes (so the trace shows "spooled" a moment
-// after DATA ends); without, callbacks run inside the call.
+// In-memory spool for the simulator and tests. With a clock and a latency,
+// put() models the time a real fsync takes (so the trace shows "spooled" a
+// moment after DATA ends); without, its callback runs inside the call.
+// update() and remove() always answer inside the call, as FileSpool's do.
 class MemorySpool final : public Spool {
  public:
   MemorySpool() = default;

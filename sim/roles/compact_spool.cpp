@@ -72,16 +72,18 @@ void CompactSpool::put(const mta::QueueEntry& entry, Done done) {
   finish(std::move(done), true);
 }
 
+// As FileSpool's: the record is appended and `done` runs at once; it reaches
+// the disk with the next group sync, so no flush of its own is waited for
+// (real/mta/spool.h, file_spool.h).
 void CompactSpool::update(const mta::QueueEntry& entry, Done done) {
   auto it = entries_.find(entry.id);
-  if (it == entries_.end()) return finish(std::move(done), false);
-  store(it->second, entry);
-  finish(std::move(done), true);
+  if (it != entries_.end()) store(it->second, entry);
+  if (done) done(it != entries_.end());
 }
 
 void CompactSpool::remove(const mta::QueueId& id, Done done) {
   entries_.erase(id);
-  finish(std::move(done), true);
+  if (done) done(true);
 }
 
 std::vector<mta::QueueEntry> CompactSpool::load_all() {

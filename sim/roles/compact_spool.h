@@ -37,7 +37,8 @@ class TextPool {
 
 class CompactSpool final : public mta::Spool {
  public:
-  // `pool` must outlive the spool. Callbacks run `fsync_latency` later on `clock`.
+  // `pool` must outlive the spool. put()'s callback runs `fsync_latency` later
+  // on `clock`; update()'s and remove()'s run inside the call, as FileSpool's.
   CompactSpool(TextPool& pool, mta::Clock& clock, mta::Duration fsync_latency)
       : pool_(pool), clock_(clock), latency_(fsync_latency) {}
 

@@ -49,7 +49,13 @@ struct Network::End {
   bool established = false;  // handshake done from this end's point of view
   std::uint32_t snd_nxt = 0, rcv_nxt = 0, ack_sent = 0, iss = 0;
   std::vector<Segment> unacked;  // a handful at most: a vector allocates nothing while empty
+  // The retransmission timer. rto_due is when it expires (0: not running).
+  // Every ACK that makes progress restarts it (RFC 6298 §5.3), so the engine
+  // event is not moved each time: rto_timer fires at rto_timer_at, no later
+  // than rto_due, and is set again for the rest when the deadline moved on.
+  Time rto_due = 0;
   EventId rto_timer;
+  Time rto_timer_at = 0;
   Time rto = 0;
   Time last_arrival = 0;  // keeps this end's segments in order on the wire
   bool fin_sent = false, fin_acked = false, fin_received = false, peer_close_reported = false;
@@ -565,8 +571,7 @@ void Network::finish_connect(Conn& c, ConnectStatus status, std::string reason) 
     record_conn(EventKind::kConnected, c, 0);
   } else {
     client.alive = false;
-    engine_.cancel(client.rto_timer);
-    client.rto_timer = {};  // else the record looks busy and is never retired
+    stop_rto(client);  // else the record looks busy and is never retired
     client.unacked.clear();
     if (status == ConnectStatus::kRefused) record_conn(EventKind::kRefused, c, 0, reason);
     if (status == ConnectStatus::kTimedOut) record_conn(EventKind::kConnectTimeout, c, 0, reason);
@@ -973,8 +978,7 @@ void Network::on_ack(Conn& c, int side, std::uint32_t ack) {
   }
   if (!progress) return;
   e.rto = config_.initial_rto;
-  engine_.cancel(e.rto_timer);
-  e.rto_timer = {};
+  e.rto_due = 0;  // restarted for what is still unacknowledged
   arm_rto(c, side);
 }
 
@@ -1033,17 +1037,40 @@ void Network::schedule_ack_check(ConnId id, int side) {
 
 void Network::arm_rto(Conn& c, int side) {
   End& e = c.ends[side];
-  if (e.rto_timer || e.unacked.empty() || !e.alive) return;
+  if (e.rto_due != 0 || e.unacked.empty() || !e.alive) return;
   const Time base = std::max(engine_.now(), e.unacked.front().ack_due);
-  e.rto_timer = engine_.schedule_at(
-      base + e.rto, [this, key = end_key(c.id, side)] { on_rto(key_conn(key), key_side(key)); },
-      "retransmission timer");
+  set_rto(c, side, base + e.rto, "retransmission timer");
+}
+
+void Network::set_rto(Conn& c, int side, Time due, std::string_view label) {
+  End& e = c.ends[side];
+  e.rto_due = due;
+  if (e.rto_timer && e.rto_timer_at <= due) return;  // it fires first and sets itself again
+  engine_.cancel(e.rto_timer);
+  e.rto_timer_at = due;
+  e.rto_timer = engine_.schedule_at(due, [this, key = end_key(c.id, side)] { on_rto(key_conn(key), key_side(key)); },
+                                    label);
+}
+
+void Network::stop_rto(End& e) {
+  engine_.cancel(e.rto_timer);
+  e.rto_timer = {};
+  e.rto_due = 0;
 }
 
 void Network::on_rto(ConnId id, int side) {
   Conn& c = *conns_.at(id);
   End& e = c.ends[side];
   e.rto_timer = {};
+  if (e.rto_due == 0) {  // stopped since it was set: nothing to retransmit
+    maybe_retire(c);
+    return;
+  }
+  if (engine_.now() < e.rto_due) {  // restarted by an ACK meanwhile
+    set_rto(c, side, e.rto_due, "retransmission timer");
+    return;
+  }
+  e.rto_due = 0;
   if (!e.alive || e.unacked.empty()) return;
   const bool handshake = !e.established;
   if (!handshake && engine_.now() - e.unacked.front().first_sent >= config_.give_up_after) {
@@ -1066,13 +1093,13 @@ void Network::on_rto(ConnId id, int side) {
 void Network::retransmit_stalled() {
   // Called when a host or link comes back: segments waiting for a route go
   // now rather than at their next backoff.
-  conns_.for_each([&](ConnId cid, Conn* c) {
+  conns_.for_each([&](ConnId, Conn* c) {
     for (int side = 0; side < 2; ++side) {
       End& e = c->ends[side];
-      if (!e.alive || e.unacked.empty() || !e.rto_timer) continue;
+      if (!e.alive || e.unacked.empty() || e.rto_due == 0) continue;
       engine_.cancel(e.rto_timer);
-      e.rto_timer = engine_.schedule_in(
-          0, [this, key = end_key(cid, side)] { on_rto(key_conn(key), key_side(key)); }, "retransmit after repair");
+      e.rto_timer = {};
+      set_rto(*c, side, engine_.now(), "retransmit after repair");
     }
   });
 }
@@ -1082,8 +1109,7 @@ void Network::kill_end(Conn& c, int side, std::string_view reason, bool record) 
   if (!e.alive) return;
   e.alive = false;
   e.was_reset = true;
-  engine_.cancel(e.rto_timer);
-  e.rto_timer = {};
+  stop_rto(e);
   e.unacked.clear();
   e.inbox.clear();
   if (record) record_conn(EventKind::kReset, c, side, std::string(reason));
@@ -1103,8 +1129,7 @@ void Network::maybe_finished(Conn& c) {
   for (auto& e : c.ends) {
     if (e.alive) {
       e.alive = false;
-      engine_.cancel(e.rto_timer);
-      e.rto_timer = {};
+      stop_rto(e);
       // Handlers are dropped in a later event: one of them may be running now.
       auto doomed = std::make_shared<std::tuple<decltype(e.on_data), decltype(e.on_peer_closed), decltype(e.on_reset)>>(
           std::move(e.on_data), std::move(e.on_peer_closed), std::move(e.on_reset));

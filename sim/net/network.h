@@ -248,6 +248,8 @@ class Network {
   void on_ack(Conn& c, int side, std::uint32_t ack);
   void deliver(Conn& c, int side, std::string_view data);
   void arm_rto(Conn& c, int side);
+  void set_rto(Conn& c, int side, Time due, std::string_view label);
+  void stop_rto(End& e);
   void on_rto(ConnId id, int side);
   void schedule_ack_check(ConnId id, int side);
   void kill_end(Conn& c, int side, std::string_view reason, bool record);

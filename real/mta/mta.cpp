@@ -179,6 +179,13 @@ void Mta::set_recipient(Entry& e, std::size_t index, RecipientState state, const
     emit(event::Bounced{e.q.id, r.address, r.status, r.diagnostic});
 }
 
+void Mta::save_job_results(const Entry& e) {
+  // The pass's last job, every recipient done: finish_pass() removes the
+  // entry next, and its removal record says all of this.
+  if (e.jobs_outstanding == 1 && e.q.all_done()) return;
+  save(e);
+}
+
 void Mta::save(const Entry& e) {
   // The callback only reports: a failed status write means a restart may
   // retry a recipient once more, which SMTP tolerates (duplicates, not loss).
@@ -387,7 +394,11 @@ void Mta::activate(const QueueId& id) {
   const bool first_pass = e->q.attempts == 0;
   e->q.attempts++;
   set_state(*e, QueueState::active);
-  save(*e);
+  // Not written now: every pass ends in finish_pass(), which writes the
+  // entry (attempts included) or removes it. A crash before then finds the
+  // entry as it was, ready at once, as recover_entry() would make an
+  // active one (Postfix's queue manager, likewise, does not touch the queue
+  // file when a delivery starts).
 
   if (first_pass) {
     int hops = count_received(e->q.message);
@@ -558,12 +569,12 @@ void Mta::on_route(std::shared_ptr<Job> job, Route route) {
     case Route::Kind::bounce:
       if (route.loop) emit(event::LoopDetected{job->id, route.failure.text});
       for (auto i : job->rcpts) set_recipient(*e, i, RecipientState::bounced, route.failure, "", "");
-      save(*e);
+      save_job_results(*e);
       return job_done(job->id);
     case Route::Kind::defer:
       e->q.last_reason = shared_text(route.failure.to_string());
       for (auto i : job->rcpts) set_recipient(*e, i, RecipientState::deferred, route.failure, "", "");
-      save(*e);
+      save_job_results(*e);
       return job_done(job->id);
     case Route::Kind::remote:
       break;
@@ -585,7 +596,7 @@ void Mta::deliver_local(std::shared_ptr<Job> job) {
     auto addr = parse_mailbox(rcpt);
     auto finished = [this, job, remaining] {
       if (--*remaining == 0) {
-        if (Entry* en = entry(job->id)) save(*en);
+        if (Entry* en = entry(job->id)) save_job_results(*en);
         job_done(job->id);
       }
     };
@@ -801,14 +812,16 @@ void Mta::send_on(std::shared_ptr<Job> job, std::unique_ptr<Connection> conn, st
                 }
               }
               emit(event::DeliveryAttempt{job->id, hop.host, address, summary});
-              save(*en);
+              bool left = std::find(job->final.begin(), job->final.end(), false) != job->final.end();
+              // Written before the next MX is tried; when the job ends here,
+              // finish_remote_job() writes it (or the removal follows).
+              if (left) save(*en);
               if (owned) {
                 if (result.reusable && uses + 1 < config_.connection_reuse_limit)
                   park_connection(std::move(owned), hop.host, hop.port, address, uses + 1);
                 else
                   owned->quit();
               }
-              bool left = std::find(job->final.begin(), job->final.end(), false) != job->final.end();
               if (!left) return finish_remote_job(job);
               // Temporary failures: the next MX may take them (RFC 5321 §5.1).
               job->hop++;
@@ -860,7 +873,7 @@ void Mta::finish_remote_job(std::shared_ptr<Job> job) {
       e->q.last_reason = shared_text(reply.to_string());
       set_recipient(*e, job->rcpts[k], RecipientState::deferred, reply, job->last_failure_mta, "");
     }
-    save(*e);
+    save_job_results(*e);
   }
   if (!job->dest_key.empty()) {
     auto it = destinations_.find(job->dest_key);

@@ -164,6 +164,8 @@ class Mta {
   void set_recipient(Entry& e, std::size_t index, RecipientState state, const Reply& reply,
                      const std::string& remote, const std::string& where);
   void save(const Entry& e);
+  // save(), unless finish_pass() is about to remove the entry anyway.
+  void save_job_results(const Entry& e);
   void schedule_retry(Entry& e, TimePoint at);
   void activate(const QueueId& id);
   void job_done(const QueueId& id);

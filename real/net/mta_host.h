@@ -210,8 +210,12 @@ class MtaThread {
   // one wake of the thread per batch instead of one per function. For work
   // nobody waits for (a busy connection would otherwise wake this thread a
   // few times per message, and each wake takes a CPU from the connections).
+  // 50 ms: one connection sending back to back gets ~10% more messages/s
+  // than with 5 ms (alternating runs of smtp-source -d -s 1, 6 pairs of
+  // 10,000, means 1,830/s vs 1,669/s; 200 ms gained nothing more), and a
+  // letter still waits less for this than for the Maildir's 200 ms linger.
   void post_batched(std::function<void()> fn);
-  static constexpr std::chrono::microseconds batch_linger{5000};
+  static constexpr std::chrono::microseconds batch_linger{50000};
   // Runs what post_batched() gathered so far now, on the MTA thread, and
   // waits for it (at shutdown: an answered message is in the queue before
   // the queue is counted).

@@ -435,35 +435,38 @@ void ClientSession::finish_job(bool rset_needed) {
   Job job = std::move(jobs_.front());
   jobs_.pop_front();
   job_running_ = false;
-  const Reply mail = job.mail_reply.value_or(Reply{});
+  Reply mail = job.mail_reply.value_or(Reply{});
   const bool mail_ok = mail.positive_completion();
   if (job.kind == Job::Kind::kProbe) {
-    const Reply rcpt = mail_ok && !job.rcpt_replies.empty() ? job.rcpt_replies.front() : mail;
+    const Reply& rcpt = mail_ok && !job.rcpt_replies.empty() ? job.rcpt_replies.front() : mail;
     events_.push_back(ev::ProbeResult{job.id, job.recipients.front(), rcpt});
   } else {
     ev::TransactionResult t;
     t.job = job.id;
-    t.mail_reply = mail;
-    t.rcpt_replies = job.rcpt_replies;
-    t.data_reply = job.data_reply;
-    t.final_reply = job.final_reply;
     const bool data_ok = job.data_reply && job.data_reply->code == 354;
     bool any = false;
+    t.recipients.reserve(job.recipients.size());
     for (std::size_t i = 0; i < job.recipients.size(); ++i) {
-      ev::RecipientOutcome o{job.recipients[i], mail, false};
+      // The reply that decided this recipient, copied once.
+      const Reply* decided = &mail;
+      bool delivered = false;
       if (mail_ok) {
         if (i < job.rcpt_replies.size() && !job.rcpt_replies[i].positive_completion()) {
-          o.reply = job.rcpt_replies[i];
+          decided = &job.rcpt_replies[i];
         } else if (job.data_reply && !data_ok) {
-          o.reply = *job.data_reply;
+          decided = &*job.data_reply;
         } else if (job.final_reply) {
-          o.reply = *job.final_reply;
-          o.delivered = data_ok && i < job.rcpt_replies.size() && job.final_reply->positive_completion();
+          decided = &*job.final_reply;
+          delivered = data_ok && i < job.rcpt_replies.size() && job.final_reply->positive_completion();
         }
       }
-      any = any || o.delivered;
-      t.recipients.push_back(std::move(o));
+      any = any || delivered;
+      t.recipients.push_back(ev::RecipientOutcome{std::move(job.recipients[i]), *decided, delivered});
     }
+    t.mail_reply = std::move(mail);
+    t.rcpt_replies = std::move(job.rcpt_replies);
+    t.data_reply = std::move(job.data_reply);
+    t.final_reply = std::move(job.final_reply);
     t.accepted = any;
     events_.push_back(std::move(t));
   }

@@ -714,12 +714,16 @@ void Network::land(std::uint32_t slot) {
   const Flight& f = flights_[slot];
   arrive(f.id, f.to_side, f.from, f.to, f.src, f.dst, f.seq, f.ack, f.flags, f.data, f.snapshot);
   free_flights_.push_back(slot);
-  // The network fell quiet: give the slots back (a long wait, such as a
-  // queue of deferred letters, then holds none of them).
-  if (free_flights_.size() == flights_.size()) {
-    flights_.clear();
+  // The network fell quiet: give back the slots a busy moment took (a long
+  // wait, such as a queue of deferred letters, then holds only a few). The
+  // few stay, with their buffers: a quiet network that carries one letter
+  // at a time would otherwise allocate them again for every segment.
+  constexpr std::uint32_t kKept = 64;
+  if (free_flights_.size() == flights_.size() && flights_.size() > kKept) {
+    flights_.resize(kKept);
     flights_.shrink_to_fit();
     free_flights_.clear();
+    for (std::uint32_t i = kKept; i-- > 0;) free_flights_.push_back(i);
     free_flights_.shrink_to_fit();
   }
 }

@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MAILSIM_BENCH_PEERS=1 scripts/setup.sh
-cmake --build build --target sim_bench ui_frame_bench >/dev/null
+cmake --build build --target sim_bench ui_frame_bench durable_responder >/dev/null
 export MAILSIM="$PWD/build/ui/mailsim"
 
 which=("$@")

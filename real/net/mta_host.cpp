@@ -38,7 +38,8 @@ bool is_address_literal(const std::string& s) {
 // ---- Clock -------------------------------------------------------------------
 
 AsioClock::~AsioClock() {
-  for (auto& [id, timer] : timers_) timer->cancel();
+  for (auto& [id, timer] : timers_)
+    if (timer) timer->cancel();
 }
 
 mta::TimePoint AsioClock::now() const {
@@ -48,6 +49,15 @@ mta::TimePoint AsioClock::now() const {
 
 mta::TimerId AsioClock::schedule(mta::Duration delay, std::function<void()> callback) {
   const mta::TimerId id = ++next_;
+  if (delay <= 0) {
+    // Posted: like a timer that has expired, it runs on a later turn of the loop.
+    timers_[id] = nullptr;
+    asio::post(io_, [this, id, alive = std::weak_ptr<int>(alive_), cb = std::move(callback)] {
+      if (alive.expired() || timers_.erase(id) == 0) return;  // the clock is gone, or cancelled
+      cb();
+    });
+    return id;
+  }
   auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::microseconds(std::max<mta::Duration>(delay, 0)));
   timers_[id] = timer;
   // The handler always runs on a later turn of the loop, never inside schedule().
@@ -61,7 +71,7 @@ mta::TimerId AsioClock::schedule(mta::Duration delay, std::function<void()> call
 
 void AsioClock::cancel(mta::TimerId id) {
   if (auto it = timers_.find(id); it != timers_.end()) {
-    it->second->cancel();
+    if (it->second) it->second->cancel();
     timers_.erase(it);
   }
 }

@@ -60,7 +60,10 @@ class AsioClock final : public mta::Clock {
  private:
   boost::asio::io_context& io_;
   mta::TimerId next_ = 0;
+  // Pending timers; nullptr for a delay of 0, which is posted instead (no
+  // timer, no timerfd_settime: the queue schedules each new letter that way).
   std::map<mta::TimerId, std::shared_ptr<boost::asio::steady_timer>> timers_;
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // posted handlers hold it weakly
 };
 
 // TCP connections from the io_context's thread. `host` may carry a port

@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <string>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -169,4 +170,27 @@ TEST_CASE("at shutdown, serve runs the MTA thread's gathered work at once") {
   std::this_thread::sleep_for(MtaThread::batch_linger * 4);
   thread.run_sync([] {});
   CHECK(ran.load() == 3);
+}
+
+TEST_CASE("the MTA's clock runs a timer of no delay on a later turn, unless cancelled") {
+  // The queue schedules every new letter this way (delay 0): it must not run
+  // inside schedule(), must keep the order of scheduling, and cancel() must
+  // still stop it; a clock that goes away first leaves nothing to run.
+  boost::asio::io_context io;
+  std::vector<std::string> ran;
+  {
+    AsioClock clock(io);
+    clock.schedule(0, [&] { ran.push_back("first"); });
+    const auto cancelled = clock.schedule(0, [&] { ran.push_back("cancelled"); });
+    clock.schedule(-5, [&] { ran.push_back("second"); });
+    clock.schedule(1000, [&] { ran.push_back("after 1 ms"); });
+    CHECK(ran.empty());
+    clock.cancel(cancelled);
+    io.run_for(std::chrono::seconds(5));
+    CHECK(ran == std::vector<std::string>{"first", "second", "after 1 ms"});
+    io.restart();
+    clock.schedule(0, [&] { ran.push_back("never"); });
+  }
+  io.run_for(std::chrono::milliseconds(50));
+  CHECK(ran.size() == 3);
 }

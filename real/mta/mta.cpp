@@ -812,7 +812,7 @@ void Mta::send_on(std::shared_ptr<Job> job, std::unique_ptr<Connection> conn, st
                 }
               }
               emit(event::DeliveryAttempt{job->id, hop.host, address, summary});
-              bool left = std::find(job->final.begin(), job->final.end(), false) != job->final.end();
+              const bool left = std::find(job->final.begin(), job->final.end(), false) != job->final.end();
               // Written before the next MX is tried; when the job ends here,
               // finish_remote_job() writes it (or the removal follows).
               if (left) save(*en);

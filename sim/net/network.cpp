@@ -1066,10 +1066,7 @@ void Network::on_rto(ConnId id, int side) {
   Conn& c = *conns_.at(id);
   End& e = c.ends[side];
   e.rto_timer = {};
-  if (e.rto_due == 0) {  // stopped since it was set: nothing to retransmit
-    maybe_retire(c);
-    return;
-  }
+  if (e.rto_due == 0) return;  // everything was acknowledged since it was set
   if (engine_.now() < e.rto_due) {  // restarted by an ACK meanwhile
     set_rto(c, side, e.rto_due, "retransmission timer");
     return;
@@ -1101,8 +1098,6 @@ void Network::retransmit_stalled() {
     for (int side = 0; side < 2; ++side) {
       End& e = c->ends[side];
       if (!e.alive || e.unacked.empty() || e.rto_due == 0) continue;
-      engine_.cancel(e.rto_timer);
-      e.rto_timer = {};
       set_rto(*c, side, engine_.now(), "retransmit after repair");
     }
   });

@@ -224,18 +224,18 @@ int main(int argc, char** argv) {
   const Time burst = static_cast<Time>(burst_seconds * 1e6);
   const Time held_burst = 2 * kSecond;  // the held phase's letters
   // Letters enter their senders' queues as if just submitted by a local user.
-  auto post = [&body](World& world, std::vector<roles::MailServer*>& sending, int from, int to, int m, Time at) {
-    world.engine().schedule_at(at, [&sending, &body, from, to, m] {
-      mta::ClientInfo client;
-      client.address = "127.0.0.1";
-      client.helo = "localhost";
-      const std::string sender = "user@" + sender_domain(from);
-      const std::string rcpt = "user@" + receiver_domain(to);
-      std::string msg = "From: " + sender + "\r\nTo: " + rcpt + "\r\nSubject: bench " + std::to_string(m) +
-                        "\r\nMessage-ID: <" + std::to_string(m) + "@bench.example>\r\n\r\n" + body;
-      sending[static_cast<std::size_t>(from)]->mta().receive(client, sender, {rcpt}, std::move(msg),
-                                                             [](mta::Reply) {});
-    });
+  auto submit = [&body](std::vector<roles::MailServer*>& sending, int from, int to, int m) {
+    mta::ClientInfo client;
+    client.address = "127.0.0.1";
+    client.helo = "localhost";
+    const std::string sender = "user@" + sender_domain(from);
+    const std::string rcpt = "user@" + receiver_domain(to);
+    std::string msg = "From: " + sender + "\r\nTo: " + rcpt + "\r\nSubject: bench " + std::to_string(m) +
+                      "\r\nMessage-ID: <" + std::to_string(m) + "@bench.example>\r\n\r\n" + body;
+    sending[static_cast<std::size_t>(from)]->mta().receive(client, sender, {rcpt}, std::move(msg), [](mta::Reply) {});
+  };
+  auto post = [&submit](World& world, std::vector<roles::MailServer*>& sending, int from, int to, int m, Time at) {
+    world.engine().schedule_at(at, [&submit, &sending, from, to, m] { submit(sending, from, to, m); });
   };
 
   // ---- phase 1: what a held letter costs --------------------------------------
@@ -348,7 +348,7 @@ int main(int argc, char** argv) {
     const Time now = world.engine().now();
     while (next_arrival < arrivals.size() && arrivals[next_arrival].at <= now) {
       const Arrival& a = arrivals[next_arrival++];
-      post(world, sending, a.from, a.to, a.m, now);
+      submit(sending, a.from, a.to, a.m);
     }
     if (next_arrival < arrivals.size()) world.engine().schedule_at(arrivals[next_arrival].at, arrive);
   };
@@ -359,21 +359,21 @@ int main(int argc, char** argv) {
   Time peak_at = 0;
   long rss_at_peak_kb = 0;
   std::function<void()> sample = [&] {
+    const Time now = world.engine().now();
     std::size_t q = 0;
     for (auto* srv : sending) q += srv->mta().queued();
     for (auto* srv : receiving) q += srv->mta().queued();
     if (q > peak_queued) {
       peak_queued = q;
-      peak_at = world.engine().now();
+      peak_at = now;
       rss_at_peak_kb = current_rss_kb();
     }
     // Every 50 ms through a short burst and the 10 s after it, then every
     // 10 s; over a simulated day every minute (1,440 samples, not 1.7 million).
-    const Time now = world.engine().now();
     const Time step = now < std::min(burst, 10 * kSecond) + 10 * kSecond ? 50 * kMillisecond
                       : burst > kHour && now < burst                    ? 1 * kMinute
                                                                         : 10 * kSecond;
-    if (q > 0 || world.engine().now() < burst) world.engine().schedule_in(step, sample);
+    if (q > 0 || now < burst) world.engine().schedule_in(step, sample);
   };
   world.engine().schedule_at(0, sample);
 

@@ -7,10 +7,10 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
-#include <string>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 

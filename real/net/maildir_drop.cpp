@@ -117,15 +117,16 @@ MaildirDrop::~MaildirDrop() {
 }
 
 void MaildirDrop::deliver(std::vector<MaildirCopy> copies, std::int64_t internal_date, Done done) {
-  bool first;
+  bool wake;
   {
     std::lock_guard lock(mutex_);
-    first = queue_.empty();
     queue_.push_back(Job{std::move(copies), internal_date, std::move(done)});
+    // The first job wakes the committer, and so does the one that makes a
+    // full batch (a lingering committer then goes at once). Otherwise it is
+    // committing or lingering, and takes this one along either way.
+    wake = queue_.size() == 1 || queue_.size() == max_batch_;
   }
-  // Only the first job wakes the committer: with jobs queued already it is
-  // committing or lingering, and takes this one along either way.
-  if (first) wake_.notify_one();
+  if (wake) wake_.notify_one();
 }
 
 void MaildirDrop::drain() {
@@ -148,9 +149,12 @@ void MaildirDrop::committer() {
     {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      // Let more jobs gather (a stop or a drain does not wait).
+      // Let more jobs gather (a stop or a drain does not wait, and neither
+      // does a full batch: under a load the linger would cap deliveries at
+      // max_batch per linger, and the queue would grow without end).
       if (linger_.count() > 0)
-        wake_.wait_until(lock, last_start + linger_, [&] { return stopping_ || draining_; });
+        wake_.wait_until(lock, last_start + linger_,
+                         [&] { return stopping_ || draining_ || queue_.size() >= max_batch_; });
       last_start = std::chrono::steady_clock::now();
       if (queue_.empty()) return;  // stopping, and everything was committed
       // Everything that queued up during the previous commit goes into this

@@ -62,7 +62,7 @@ class MaildirDrop {
   // `linger`: at least this long between the starts of two commits, so that
   // deliveries nobody waits for (the MTA's, after 250) make few, big batches
   // and leave the disk's flushes to the queue's journal; 0 for deliveries a
-  // client waits for.
+  // client waits for. A full batch (`max_batch` jobs waiting) goes at once.
   MaildirDrop(std::string hostname, unsigned fsync_threads = 8, std::size_t max_batch = 256,
               std::chrono::microseconds linger = std::chrono::microseconds(0));
   // Finishes every queued job (their callbacks run), then stops the threads.

@@ -249,6 +249,31 @@ TEST_CASE("stopping a lingering MaildirDrop commits the waiting jobs at once") {
   CHECK(files_in(inbox / "new").size() == 2);
 }
 
+TEST_CASE("a full batch does not wait for the linger, so deliveries keep up with a steady load") {
+  // Under a load the linger only gathers: with it as a fixed pause, serve
+  // delivered at most 256 letters per 200 ms, and at 20 connections the
+  // letters waiting for the Maildir grew by thousands a second. With a
+  // linger of an hour, a full batch that waited for it would hang here.
+  BobInbox bob;
+  const fs::path& inbox = bob.inbox;
+  constexpr std::size_t kBatch = 4;
+  MaildirDrop drop("test.host", 2, kBatch, std::chrono::hours(1));
+  Results results;
+  drop_letter(drop, inbox, "first", results);
+  results.wait_for(1);  // the first commit does not linger
+  for (std::size_t i = 0; i < 2 * kBatch; ++i) drop_letter(drop, inbox, std::to_string(i), results);
+  results.wait_for(1 + 2 * kBatch);  // two full batches, one after the other, neither waiting
+  for (const auto& e : results.errors) CHECK_FALSE(e.has_value());
+  CHECK(drop.stats().batches == 3);
+  CHECK(files_in(inbox / "new").size() == 1 + 2 * kBatch);
+
+  // One short of a batch lingers (until the stop below commits it).
+  for (std::size_t i = 0; i + 1 < kBatch; ++i) drop_letter(drop, inbox, "late " + std::to_string(i), results);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  CHECK(drop.stats().batches == 3);
+  CHECK(files_in(inbox / "new").size() == 1 + 2 * kBatch);
+}
+
 TEST_CASE("drain() commits the lingering jobs at once and returns when they are done") {
   // serve drains its deliveries at shutdown: what was handed over is stored
   // and reported, not left for the next start. With a linger of an hour, a

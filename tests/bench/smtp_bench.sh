@@ -24,7 +24,8 @@
 # fsyncs each message on its own cannot beat it; group commit can. So is the
 # number of cache flushes the disk itself completed per mailsim message
 # (its Maildir deliveries included, as far as they were done by the end of
-# the run).
+# the run), and the share of the run's messages already in the Maildir when
+# its last 250 came (the rate includes the delivery work only if it kept up).
 #
 # Every loop is bounded in count and time; only processes started here are
 # stopped, by PID.
@@ -169,8 +170,8 @@ echo "  smtp-sink: port $sink_port (accepts and discards)"
 echo "  disk ($(df -P "$work" | awk 'NR==2 {print $1}')): ${fsync_rate} fsync/s of a 1 KB file;" \
      "${delivery_rate}/s file + directory fsync (one durable Maildir delivery at a time)"
 echo
-printf "%-34s %12s %12s %8s %14s %16s\n" "run" "smtp-sink/s" "mailsim/s" "ratio" "vs fsync rate" \
-  "flushes/message"
+printf "%-34s %12s %12s %8s %14s %16s %12s\n" "run" "smtp-sink/s" "mailsim/s" "ratio" "vs fsync rate" \
+  "flushes/message" "in Maildir"
 expected=0
 for sessions in 1 20; do
   for reuse in yes no; do
@@ -178,6 +179,9 @@ for sessions in 1 20; do
     f0=$(flushes)
     serve_rate=$(run_source "$serve_port" "$sessions" "$reuse") || exit 1
     f1=$(flushes)
+    # How much of the run was in the Maildir when its last 250 came: the
+    # rate above includes the deliveries only if they kept up.
+    in_maildir=$(( $(find "$inbox" -type f | wc -l) - expected ))
     per_message="?"
     [[ -n "$f0" && -n "$f1" ]] && per_message=$(/usr/bin/python3 -c "print('%.2f' % (($f1 - $f0) / $COUNT))")
     expected=$((expected + COUNT))
@@ -185,8 +189,8 @@ for sessions in 1 20; do
     label="$sessions connection(s), reuse $reuse"
     [[ "$sessions" == 1 ]] && label="1 connection, reuse $reuse"
     [[ "$sessions" == 20 ]] && label="20 connections, reuse $reuse"
-    /usr/bin/python3 -c "import sys; s,m,f=map(float,sys.argv[1:4]); print('%-34s %12.0f %12.0f %8.2f %13.2fx %16s' % (sys.argv[4], s, m, m/s, m/f, sys.argv[5]))" \
-      "$sink_rate" "$serve_rate" "$fsync_rate" "$label" "$per_message"
+    /usr/bin/python3 -c "import sys; s,m,f,d,n=map(float,sys.argv[1:6]); print('%-34s %12.0f %12.0f %8.2f %13.2fx %16s %11.0f%%' % (sys.argv[6], s, m, m/s, m/f, sys.argv[7], 100*d/n))" \
+      "$sink_rate" "$serve_rate" "$fsync_rate" "$in_maildir" "$COUNT" "$label" "$per_message"
   done
 done
 

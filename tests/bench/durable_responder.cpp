@@ -11,8 +11,16 @@
 // this -> mailsim is what mailsim's own work costs. Not part of ctest, not a
 // server to use: it accepts anything.
 //
-//   durable_responder PORT DIR    listens on 127.0.0.1:PORT (0: any free
-//                                 port, printed), writes DIR/responder-spool
+// With MAILDIR it also hands each message, after its 250, to mailsim's own
+// MaildirDrop with serve's settings (batches of up to 256, a 200 ms linger),
+// which stores it into MAILDIR/new as serve's MTA does: the ceiling for a
+// server that must also deliver into a Maildir on the same disk.
+//
+//   durable_responder PORT DIR [MAILDIR]
+//       listens on 127.0.0.1:PORT (0: any free port, printed), writes
+//       DIR/responder-spool (and MAILDIR/tmp, new)
+#include "real/net/maildir_drop.h"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -23,6 +31,9 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -47,7 +58,8 @@ bool starts_with_nocase(std::string_view line, std::string_view verb) {
 }
 
 // One connection: returns when the client quits or goes away.
-void serve(int conn, int spool, off_t& offset) {
+void serve(int conn, int spool, off_t& offset, mailsim::net::MaildirDrop* drop,
+           const std::filesystem::path& maildir) {
   if (!send_all(conn, "220 durable-responder ESMTP\r\n")) return;
   std::string in;           // bytes received and not yet answered
   std::size_t scanned = 0;  // lines before this offset of `in` are handled
@@ -74,6 +86,9 @@ void serve(int conn, int spool, off_t& offset) {
             out += "451 4.3.0 write error\r\n";
           } else {
             out += "250 2.0.0 Ok: queued\r\n";
+            if (drop)
+              drop->deliver({mailsim::net::MaildirCopy{maildir, std::string(message), {}}},
+                            static_cast<std::int64_t>(std::time(nullptr)), {});
           }
           offset += static_cast<off_t>(message.size());
           in_data = false;
@@ -107,9 +122,16 @@ void serve(int conn, int spool, off_t& offset) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    std::fprintf(stderr, "usage: %s PORT DIR\n", argv[0]);
+  if (argc != 3 && argc != 4) {
+    std::fprintf(stderr, "usage: %s PORT DIR [MAILDIR]\n", argv[0]);
     return 2;
+  }
+  std::filesystem::path maildir;
+  std::unique_ptr<mailsim::net::MaildirDrop> drop;
+  if (argc == 4) {
+    maildir = argv[3];
+    for (const char* sub : {"tmp", "new", "cur"}) std::filesystem::create_directories(maildir / sub);
+    drop = std::make_unique<mailsim::net::MaildirDrop>("durable-responder", 8, 256, std::chrono::milliseconds(200));
   }
   const std::string path = std::string(argv[2]) + "/responder-spool";
   const int spool = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -147,7 +169,7 @@ int main(int argc, char** argv) {
     const int conn = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
     if (conn < 0) continue;
     ::setsockopt(conn, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    serve(conn, spool, offset);
+    serve(conn, spool, offset, drop.get(), maildir);
     ::close(conn);
   }
 }

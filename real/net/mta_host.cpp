@@ -58,7 +58,7 @@ mta::TimerId AsioClock::schedule(mta::Duration delay, std::function<void()> call
     });
     return id;
   }
-  auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::microseconds(std::max<mta::Duration>(delay, 0)));
+  auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::microseconds(delay));
   timers_[id] = timer;
   // The handler always runs on a later turn of the loop, never inside schedule().
   timer->async_wait([this, id, cb = std::move(callback)](const boost::system::error_code& ec) {

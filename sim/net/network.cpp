@@ -91,6 +91,7 @@ struct Network::Remains {
   Time last_arrival[2] = {0, 0};
   bool was_reset[2] = {false, false};
   bool fin_received[2] = {false, false};
+  bool peer_close_reported[2] = {false, false};
   bool present = false;  // false: the id is live, or was never retired
 };
 
@@ -223,7 +224,17 @@ void Socket::on_data(std::function<void(std::string_view)> handler) {
 }
 
 void Socket::on_peer_closed(std::function<void()> handler) {
-  if (!valid() || net_->remains_of(conn_) != nullptr) return;
+  if (!valid()) return;
+  if (net_->remains_of(conn_) != nullptr) {
+    // Retired with the peer's close never told (this end was closed without
+    // a handler): told now, once, in a fresh event, as a live end would.
+    Network::Remains& r = net_->retired_[conn_ - 1];
+    if (handler && r.fin_received[side_] && !r.peer_close_reported[side_]) {
+      r.peer_close_reported[side_] = true;
+      net_->engine().schedule_in(0, [h = std::move(handler)] { h(); }, "socket flush");
+    }
+    return;
+  }
   auto& e = net_->end(conn_, side_);
   if (!e.alive && !e.fin_received) return;
   e.on_peer_closed = std::move(handler);
@@ -893,6 +904,14 @@ void Network::ConnTable::erase(ConnId id) {
   }
 }
 
+std::size_t Network::live_connections() const {
+  std::size_t n = 0;
+  conns_.for_each([&n](ConnId, const Conn* c) {
+    if (!c->retire_queued) ++n;  // else finished, it leaves at the next segment's landing
+  });
+  return n;
+}
+
 Network::Conn* Network::live_conn(ConnId id) {
   return conns_.find(id);
 }
@@ -910,7 +929,10 @@ bool retirable(const Conn& c) {
   if (c.connecting || c.on_connect || c.pending_events > 0) return false;
   for (const auto& e : c.ends) {
     if (e.alive || e.rto_timer || !e.inbox.empty()) return false;
-    if (e.fin_received && !e.peer_close_reported) return false;
+    // The peer's close is still to be told to an open end, or to the
+    // handler a closed one kept; a closed end without one has nobody to
+    // tell (its Socket can still ask, see Remains).
+    if (e.fin_received && !e.peer_close_reported && (e.alive || e.on_peer_closed)) return false;
     if (e.on_data || e.on_peer_closed || e.on_reset) return false;
   }
   return true;
@@ -937,6 +959,7 @@ void Network::retire_finished() {
       r.last_arrival[side] = c.ends[side].last_arrival;
       r.was_reset[side] = c.ends[side].was_reset;
       r.fin_received[side] = c.ends[side].fin_received;
+      r.peer_close_reported[side] = c.ends[side].peer_close_reported;
     }
     r.present = true;
     if (retired_.size() < id) retired_.resize(id);

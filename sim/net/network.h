@@ -159,6 +159,9 @@ class Network {
 
   std::size_t host_count() const;
   std::size_t link_count() const;
+  // Connections not finished yet: open, closing, or waiting for a late
+  // event. A finished one leaves the table for a small record (Remains).
+  std::size_t live_connections() const;
   const Host& host(HostId id) const;  // throws std::out_of_range on a bad id
   const Link& link(LinkId id) const;
   std::optional<HostId> find_host(std::string_view name) const;

@@ -423,6 +423,8 @@ int main(int argc, char** argv) {
   std::printf("  wall time per simulated day: %.2f s\n", sim_days > 0 ? wall / sim_days : 0.0);
   std::printf("  peak RSS %.1f MB, baseline before the first message %.1f MB\n", peak_kb / 1024.0,
               baseline_kb / 1024.0);
+  std::printf("  connections not finished at the end: %zu (each finished one leaves the network's table)\n",
+              world.network().live_connections());
   std::printf("  peak queued %zu messages at %.2f s simulated (RSS then %.1f MB)\n", peak_queued,
               static_cast<double>(peak_at) / 1e6, rss_at_peak_kb / 1024.0);
   std::printf("  upper bound per queued message in this run: %.0f bytes  [(RSS at the queue peak - baseline) / peak\n"

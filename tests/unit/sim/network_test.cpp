@@ -308,6 +308,47 @@ TEST_CASE("close: FIN both ways, both sides learn, handlers are released", "[net
   CHECK_FALSE(client_socket.can_send());
 }
 
+TEST_CASE("a connection the server closed first leaves the table once both sides are done", "[net][socket]") {
+  // As after SMTP's "221 Bye": the server closes and drops its handlers, then
+  // the client's FIN reaches an end nobody listens on. Before the fix, every
+  // such connection stayed in the table for good (one per letter in a run).
+  World w;
+  const auto a = w.net.add_host("a");
+  const auto b = w.net.add_host("b");
+  w.net.add_link(a, b, 5 * kMillisecond);
+  Socket server_socket;
+  w.net.listen(b, 25, [&](Socket sock) {
+    server_socket = sock;
+    sock.send("221 Bye\r\n");
+    sock.close();
+  });
+  Client c;
+  Socket client_socket;
+  dial(w, a, b, 25, c, [&](Socket& sock) {
+    client_socket = sock;
+    sock.on_peer_closed([&c, sock]() mutable {
+      c.peer_closed = true;
+      sock.close();
+    });
+  });
+  w.engine.run();
+  CHECK(c.received == "221 Bye\r\n");
+  CHECK(c.peer_closed);
+  CHECK(count_packets(w.trace, TcpFlags::kFin) == 2);
+  CHECK(count_packets(w.trace, TcpFlags::kRst) == 0);
+  CHECK(w.net.live_connections() == 0);
+  // The handles still answer from what is left of the connection, and the
+  // server's end, closed without a handler, is told of the peer's close
+  // once if it asks now, as a live end would have told it.
+  CHECK(server_socket.peer_closed());
+  CHECK_FALSE(server_socket.can_send());
+  int told = 0;
+  server_socket.on_peer_closed([&told] { ++told; });
+  server_socket.on_peer_closed([&told] { ++told; });
+  w.engine.run();
+  CHECK(told == 1);
+}
+
 TEST_CASE("a host going down resets its connections", "[net][socket]") {
   World w;
   const auto a = w.net.add_host("a");

@@ -928,7 +928,10 @@ template <class Conn>
 bool retirable(const Conn& c) {
   if (c.connecting || c.on_connect || c.pending_events > 0) return false;
   for (const auto& e : c.ends) {
-    if (e.alive || e.rto_timer || !e.inbox.empty()) return false;
+    if (e.alive || e.rto_timer) return false;
+    // Bytes that came after this end was closed (a TLS close_notify behind
+    // the application's last read) have no reader any more: no reason to stay.
+    if (!e.inbox.empty() && e.on_data) return false;
     // The peer's close is still to be told to an open end, or to the
     // handler a closed one kept; a closed end without one has nobody to
     // tell (its Socket can still ask, see Remains).

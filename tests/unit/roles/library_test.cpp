@@ -65,6 +65,10 @@ TEST_CASE("every library scenario meets its expect block") {
   CHECK(out.expectations.size() == scenario.expect.size());
   // Every role carried out its actions: none was left to "nobody".
   CHECK_FALSE(any_note_contains(out.trace(), "", "nothing in this build carries out"));
+  // Every connection of the lesson is over by the end and has left the
+  // network's table (a finished one that stayed was memory kept for good:
+  // one per letter in a long run).
+  CHECK(out.world->network().live_connections() == 0);
 }
 
 TEST_CASE("every scenario names its lesson, and the lesson names the scenario") {

@@ -124,7 +124,8 @@ AppendResult MemoryStore::do_append(const std::string& user, const std::string& 
   f.keywords.insert(flags.keywords.begin(), flags.keywords.end());
   f.generation++;
   const Uid uid = m.info.uid;
-  f.messages.emplace(uid, std::move(m));
+  // UIDs only grow: the new message goes last, with no walk down the tree.
+  f.messages.emplace_hint(f.messages.end(), uid, std::move(m));
   return {f.uidvalidity, uid};
 }
 

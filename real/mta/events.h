@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -121,7 +122,10 @@ using EventPayload =
 
 struct MtaEvent {
   TimePoint at = 0;
-  std::string mta;  // hostname of the MTA that reports
+  // Hostname of the MTA that reports: a view of its configuration, valid
+  // while that Mta lives (an event is built for every queue change, and a
+  // copy of the name was one allocation each).
+  std::string_view mta;
   EventPayload what;
 };
 

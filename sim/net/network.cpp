@@ -929,13 +929,10 @@ bool retirable(const Conn& c) {
   if (c.connecting || c.on_connect || c.pending_events > 0) return false;
   for (const auto& e : c.ends) {
     if (e.alive || e.rto_timer) return false;
-    // Bytes that came after this end was closed (a TLS close_notify behind
-    // the application's last read) have no reader any more: no reason to stay.
-    if (!e.inbox.empty() && e.on_data) return false;
-    // The peer's close is still to be told to an open end, or to the
-    // handler a closed one kept; a closed end without one has nobody to
-    // tell (its Socket can still ask, see Remains).
-    if (e.fin_received && !e.peer_close_reported && (e.alive || e.on_peer_closed)) return false;
+    // A closed end waits only for a handler it still holds. Bytes that came
+    // after it closed (a TLS close_notify behind the application's last
+    // read) and a peer's close it was never told of (it had dropped its
+    // handler) have nobody to go to; its Socket can still ask (Remains).
     if (e.on_data || e.on_peer_closed || e.on_reset) return false;
   }
   return true;

@@ -138,7 +138,11 @@ bool Engine::step() {
   drop_stale();
   const HeapKey* next = front();
   if (next == nullptr) return false;
-  const HeapKey top = *next;
+  run_front(*next);
+  return true;
+}
+
+void Engine::run_front(const HeapKey top) {
   pop_front();
   Slot& s = slots_[top.slot()];
   // The callback leaves its slot before it runs, so it may cancel its own id
@@ -152,7 +156,6 @@ bool Engine::step() {
   now_ = top.at;
   ++events_run_;
   callback();
-  return true;
 }
 
 RunResult Engine::run(RunLimits limits) {
@@ -173,7 +176,7 @@ RunResult Engine::run(RunLimits limits) {
       result.reason = StopReason::kEventLimit;
       break;
     }
-    step();
+    run_front(*next);  // the front just found: no second look for stale keys
     ++result.events;
     if (stop_requested_) {
       result.reason = StopReason::kStopped;

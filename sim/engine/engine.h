@@ -126,6 +126,8 @@ class Engine {
   // After drop_stale(): the earliest pending key, nullptr when idle.
   const HeapKey* front() const;
   void pop_front();
+  // Runs the event at `top` (the front(), after drop_stale()).
+  void run_front(HeapKey top);
   const std::string* intern(std::string_view label);
 
   Time now_ = 0;

@@ -40,6 +40,12 @@
 //
 // The trace is lean (events are counted, not stored: Trace::keep_only) unless
 // --full-trace; the library scenarios and the view always keep the full one.
+//
+// Instructions of the run phase alone (deterministic, unlike the wall time on
+// a shared machine):
+//   valgrind --tool=callgrind
+//     --toggle-collect='mailsim::sim::Engine::run(mailsim::sim::RunLimits)'
+//     sim_bench --held 0 --messages 4000
 #include "sim/roles/mail_server.h"
 #include "sim/roles/roles.h"
 #include "sim/world/world.h"

@@ -11,6 +11,7 @@
 #include <set>
 #include <stdexcept>
 #include <tuple>
+#include <utility>
 
 namespace mailsim::sim {
 namespace {
@@ -225,12 +226,11 @@ void Socket::on_data(std::function<void(std::string_view)> handler) {
 
 void Socket::on_peer_closed(std::function<void()> handler) {
   if (!valid()) return;
-  if (net_->remains_of(conn_) != nullptr) {
+  if (Network::Remains* r = net_->remains_of(conn_)) {
     // Retired with the peer's close never told (this end was closed without
     // a handler): told now, once, in a fresh event, as a live end would.
-    Network::Remains& r = net_->retired_[conn_ - 1];
-    if (handler && r.fin_received[side_] && !r.peer_close_reported[side_]) {
-      r.peer_close_reported[side_] = true;
+    if (handler && r->fin_received[side_] && !r->peer_close_reported[side_]) {
+      r->peer_close_reported[side_] = true;
       net_->engine().schedule_in(0, [h = std::move(handler)] { h(); }, "socket flush");
     }
     return;
@@ -920,6 +920,9 @@ const Network::Remains* Network::remains_of(ConnId id) const {
   if (id == 0 || id > retired_.size()) return nullptr;
   const Remains& r = retired_[id - 1];
   return r.present ? &r : nullptr;
+}
+Network::Remains* Network::remains_of(ConnId id) {
+  return const_cast<Remains*>(std::as_const(*this).remains_of(id));
 }
 
 namespace {

@@ -225,6 +225,7 @@ class Network {
   Conn* live_conn(ConnId id);
   // What is left of a connection: its live record or, once retired, its remains.
   const Remains* remains_of(ConnId id) const;
+  Remains* remains_of(ConnId id);
   // The shortest-path tree from `from` (Dijkstra, computed on first use):
   // for every host, the link it is reached by (kUnreached: no path).
   const std::vector<std::uint32_t>& tree(HostId from) const;

@@ -20,6 +20,7 @@
 //       listens on 127.0.0.1:PORT (0: any free port, printed), writes
 //       DIR/responder-spool (and MAILDIR/tmp, new)
 #include "real/net/maildir_drop.h"
+#include "real/net/mta_host.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -131,7 +132,9 @@ int main(int argc, char** argv) {
   if (argc == 4) {
     maildir = argv[3];
     for (const char* sub : {"tmp", "new", "cur"}) std::filesystem::create_directories(maildir / sub);
-    drop = std::make_unique<mailsim::net::MaildirDrop>("durable-responder", 8, 256, std::chrono::milliseconds(200));
+    const mailsim::net::MaildirMailboxesOptions serve_settings;  // what serve's MTA delivers with
+    drop = std::make_unique<mailsim::net::MaildirDrop>("durable-responder", serve_settings.fsync_threads, 256,
+                                                       serve_settings.linger);
   }
   const std::string path = std::string(argv[2]) + "/responder-spool";
   const int spool = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);

@@ -323,9 +323,7 @@ TEST_CASE("a connection the server closed first leaves the table once both sides
     sock.close();
   });
   Client c;
-  Socket client_socket;
   dial(w, a, b, 25, c, [&](Socket& sock) {
-    client_socket = sock;
     sock.on_peer_closed([&c, sock]() mutable {
       c.peer_closed = true;
       sock.close();

@@ -2,6 +2,7 @@
 // (RFC 5321 §3.3 transactions, §4.5.3.2 timeouts; RFC 3207 STARTTLS).
 #include "real/mta/smtp_transport.h"
 
+#include <algorithm>
 #include <type_traits>
 
 #include "real/mta/channel_stream.h"
@@ -10,12 +11,10 @@
 namespace mailsim::mta {
 
 Reply from_smtp(const smtp::Reply& r) {
-  std::string text;
-  for (const auto& l : r.lines) {
-    if (!text.empty()) text += ' ';
-    text += l;
-  }
-  return Reply{r.code, r.enhanced, text};
+  // The lines, each after a space: one line is its own text.
+  std::string text = r.lines.joined();
+  std::replace(text.begin(), text.end(), '\n', ' ');
+  return Reply{r.code, r.enhanced, std::move(text)};
 }
 
 smtp::Reply to_smtp(const Reply& r) { return smtp::make_reply(r.code, r.enhanced, r.text); }

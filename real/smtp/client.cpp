@@ -44,9 +44,10 @@ std::string_view to_string(ClientState s) {
 ServerCapabilities ServerCapabilities::from_ehlo(const Reply& reply) {
   ServerCapabilities c;
   c.esmtp = true;
-  for (std::size_t i = 1; i < reply.lines.size(); ++i) {
-    const std::string& line = reply.lines[i];
-    c.keywords.push_back(line);
+  bool greeting_line = true;  // the first line is the server's name, not a keyword
+  for (const std::string_view line : reply.lines) {
+    if (std::exchange(greeting_line, false)) continue;
+    c.keywords.emplace_back(line);
     std::string upper = to_upper(line);
     // Some old servers write "AUTH=PLAIN LOGIN"; read it like "AUTH PLAIN LOGIN".
     if (upper.starts_with("AUTH=")) upper[4] = ' ';

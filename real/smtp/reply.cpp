@@ -3,13 +3,32 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <stdexcept>
+#include <utility>
+
 namespace mailsim::smtp {
+
+void ReplyLines::push_back(std::string_view line) {
+  if (count_ > 0) text_ += '\n';
+  text_ += line;
+  count_ += 1 + static_cast<std::size_t>(std::count(line.begin(), line.end(), '\n'));
+}
+
+std::string_view ReplyLines::operator[](std::size_t i) const {
+  auto it = begin();
+  for (; i > 0; --i) ++it;
+  return *it;
+}
+
+std::string_view ReplyLines::at(std::size_t i) const {
+  if (i >= count_) throw std::out_of_range("smtp::ReplyLines::at: no such line");
+  return (*this)[i];
+}
 
 std::string Reply::to_wire() const {
   std::string out;
-  const std::size_t n = lines.empty() ? 1 : lines.size();
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::string_view line = lines.empty() ? std::string_view{} : std::string_view{lines[i]};
+  const auto put_line = [&](std::string_view line, bool last) {
     // Every command's reply goes through here: three digits written by
     // hand cost a fraction of a fmt::format call and its string.
     if (code >= 0 && code <= 999) {
@@ -19,35 +38,29 @@ std::string Reply::to_wire() const {
     } else {
       out += fmt::format("{:03d}", code);
     }
-    out += i + 1 < n ? '-' : ' ';
+    out += last ? ' ' : '-';
     if (!enhanced.empty()) {
       out += enhanced;
       if (!line.empty()) out += ' ';
     }
     out += line;
     out += "\r\n";
+  };
+  if (lines.empty()) {
+    put_line({}, true);
+    return out;
   }
+  out.reserve(lines.joined().size() + lines.size() * (6 + enhanced.size() + 1));
+  std::size_t left = lines.size();
+  for (const std::string_view line : lines) put_line(line, --left == 0);
   return out;
 }
 
-std::string Reply::text() const {
-  std::string out;
-  for (std::size_t i = 0; i < lines.size(); ++i) {
-    if (i) out += '\n';
-    out += lines[i];
-  }
-  return out;
-}
+std::string Reply::text() const { return lines.joined(); }
 
 Reply make_reply(int code, std::string_view enhanced, std::string_view text) {
   Reply r{code, std::string(enhanced), {}};
-  std::size_t start = 0;
-  while (true) {
-    const auto nl = text.find('\n', start);
-    r.lines.emplace_back(text.substr(start, nl == std::string_view::npos ? nl : nl - start));
-    if (nl == std::string_view::npos) break;
-    start = nl + 1;
-  }
+  r.lines.push_back(text);
   return r;
 }
 
@@ -71,8 +84,9 @@ bool is_enhanced_code(std::string_view s) {
 }
 
 void ReplyParser::feed(std::string_view bytes) {
-  // A run of bytes up to a line end at a time; line_ keeps its room from
-  // line to line.
+  // A run of bytes up to a line end at a time. A line that arrived whole is
+  // read where it lies; only a line split across chunks is gathered in
+  // line_, which keeps its room from line to line.
   while (!bytes.empty() && !failed()) {
     const auto nl = bytes.find('\n');
     const std::string_view run = bytes.substr(0, nl);
@@ -80,11 +94,18 @@ void ReplyParser::feed(std::string_view bytes) {
       error_ = fmt::format("reply line longer than {} octets", kMaxLineLength);
       return;
     }
-    line_ += run;
-    if (nl == std::string_view::npos) return;
+    if (nl == std::string_view::npos) {
+      line_ += run;
+      return;
+    }
     bytes.remove_prefix(nl + 1);
-    if (!line_.empty() && line_.back() == '\r') line_.pop_back();
-    on_line(line_);
+    std::string_view line = run;
+    if (!line_.empty()) {
+      line_ += run;
+      line = line_;
+    }
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    on_line(line);
     line_.clear();
   }
 }
@@ -96,10 +117,9 @@ std::optional<Reply> ReplyParser::next() {
   return r;
 }
 
-void ReplyParser::on_line(std::string line) {
+void ReplyParser::on_line(std::string_view line) {
   // "ddd" [ ("-" / " ") text ]   (a bare "ddd" is tolerated, RFC 5321 §4.2)
-  if (line.size() < 3 || !all_digits(std::string_view(line).substr(0, 3), 3, 3) || line[0] < '2' ||
-      line[0] > '5') {
+  if (line.size() < 3 || !all_digits(line.substr(0, 3), 3, 3) || line[0] < '2' || line[0] > '5') {
     error_ = fmt::format("malformed reply line: \"{}\"", line.substr(0, 80));
     return;
   }
@@ -109,38 +129,33 @@ void ReplyParser::on_line(std::string line) {
     error_ = fmt::format("malformed reply line (separator): \"{}\"", line.substr(0, 80));
     return;
   }
-  if (!raw_lines_.empty() && code != code_) {
+  const bool first = building_.lines.empty();
+  if (!first && code != code_) {
     error_ = fmt::format("reply code changed inside a multi-line reply ({} then {})", code_, code);
     return;
   }
-  if (raw_lines_.size() >= kMaxReplyLines) {
+  if (building_.lines.size() >= kMaxReplyLines) {
     error_ = fmt::format("reply has more than {} lines", kMaxReplyLines);
     return;
   }
   code_ = code;
-  raw_lines_.push_back(line.size() > 4 ? line.substr(4) : std::string{});
-  if (sep == ' ') finish_reply();
-}
-
-void ReplyParser::finish_reply() {
-  Reply r;
-  r.code = code_;
-  // The enhanced code comes from the first line, and only when its class
-  // matches the reply's (a 250 EHLO line "2.0.0" would otherwise be misread
-  // only if a server wrote one deliberately).
-  const std::string& first = raw_lines_.front();
-  const auto sp = first.find(' ');
-  const std::string candidate = first.substr(0, sp);
-  if (is_enhanced_code(candidate) && candidate[0] - '0' == code_ / 100) r.enhanced = candidate;
-  for (auto& l : raw_lines_) {
-    if (!r.enhanced.empty() && l.starts_with(r.enhanced) &&
-        (l.size() == r.enhanced.size() || l[r.enhanced.size()] == ' ')) {
-      l.erase(0, std::min(l.size(), r.enhanced.size() + 1));
-    }
-    r.lines.push_back(std::move(l));
+  std::string_view text = line.size() > 4 ? line.substr(4) : std::string_view{};
+  if (first) {
+    building_.code = code;
+    // The enhanced code comes from the first line, and only when its class
+    // matches the reply's (a 250 EHLO line "2.0.0" would otherwise be
+    // misread only if a server wrote one deliberately).
+    const std::string_view candidate = text.substr(0, text.find(' '));
+    if (is_enhanced_code(candidate) && candidate[0] - '0' == code / 100) building_.enhanced = candidate;
   }
-  raw_lines_.clear();
-  ready_.push_back(std::move(r));
+  // ... and is stripped from every line that carries the same code.
+  const std::string& enhanced = building_.enhanced;
+  if (!enhanced.empty() && text.starts_with(enhanced) &&
+      (text.size() == enhanced.size() || text[enhanced.size()] == ' ')) {
+    text.remove_prefix(std::min(text.size(), enhanced.size() + 1));
+  }
+  building_.lines.push_back(text);
+  if (sep == ' ') ready_.push_back(std::exchange(building_, Reply{}));
 }
 
 }  // namespace mailsim::smtp

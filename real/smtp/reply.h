@@ -7,6 +7,8 @@
 #include "real/smtp/event_queue.h"
 
 #include <cstddef>
+#include <initializer_list>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,12 +16,85 @@
 
 namespace mailsim::smtp {
 
+// The text lines of a reply, kept in one buffer ("first\nsecond\nlast")
+// so that a reply costs one allocation to build or copy, not one per line:
+// a client session keeps several copies of every reply it gets (its event,
+// the transaction's result, the recipient's outcome). A line never holds
+// '\n': push_back splits there, as make_reply does. Reads give views into
+// the buffer, valid until the lines change or go.
+class ReplyLines {
+ public:
+  class const_iterator {
+   public:
+    using iterator_category = std::forward_iterator_tag;
+    using value_type = std::string_view;
+    using difference_type = std::ptrdiff_t;
+    using pointer = void;
+    using reference = std::string_view;
+    const_iterator() = default;
+    std::string_view operator*() const { return std::string_view(*text_).substr(pos_, end_ - pos_); }
+    const_iterator& operator++() {
+      pos_ = end_ + 1;
+      end_ = line_end(*text_, pos_);
+      return *this;
+    }
+    const_iterator operator++(int) {
+      auto old = *this;
+      ++*this;
+      return old;
+    }
+    friend bool operator==(const const_iterator& a, const const_iterator& b) { return a.pos_ == b.pos_; }
+
+   private:
+    friend class ReplyLines;
+    const_iterator(const std::string* text, std::size_t pos) : text_(text), pos_(pos), end_(line_end(*text, pos)) {}
+    static std::size_t line_end(const std::string& t, std::size_t pos) {
+      if (pos > t.size()) return pos;
+      const auto nl = t.find('\n', pos);
+      return nl == std::string::npos ? t.size() : nl;
+    }
+    const std::string* text_ = nullptr;
+    std::size_t pos_ = 0;  // start of the line; text_->size() + 1 is the end
+    std::size_t end_ = 0;
+  };
+
+  ReplyLines() = default;
+  ReplyLines(std::initializer_list<std::string_view> lines) {
+    for (const auto l : lines) push_back(l);
+  }
+
+  bool empty() const { return count_ == 0; }
+  std::size_t size() const { return count_; }
+  // Appends `line`; each '\n' in it starts another line.
+  void push_back(std::string_view line);
+  void emplace_back(std::string_view line) { push_back(line); }
+  void clear() {
+    text_.clear();
+    count_ = 0;
+  }
+  const_iterator begin() const { return count_ == 0 ? end() : const_iterator(&text_, 0); }
+  const_iterator end() const { return const_iterator(&text_, text_.size() + 1); }
+  // Line i (walks the buffer: replies have a few lines).
+  std::string_view operator[](std::size_t i) const;
+  std::string_view at(std::size_t i) const;  // std::out_of_range past the end
+  std::string_view front() const { return (*this)[0]; }
+  std::string_view back() const { return (*this)[count_ - 1]; }
+  // The lines joined with '\n'.
+  const std::string& joined() const { return text_; }
+
+  friend bool operator==(const ReplyLines&, const ReplyLines&) = default;
+
+ private:
+  std::string text_;
+  std::size_t count_ = 0;
+};
+
 struct Reply {
   int code = 0;          // 200..599
   std::string enhanced;  // "2.1.0", or "" when the reply carries none
   // Text lines without code, separator, enhanced code or CRLF. Never empty
   // once built by make_reply() or the parser (a bare "250" has one empty line).
-  std::vector<std::string> lines;
+  ReplyLines lines;
 
   // "250-2.0.0 first\r\n250 2.0.0 last\r\n": the enhanced code, when present,
   // prefixes every line (RFC 2034 §4).
@@ -64,14 +139,13 @@ class ReplyParser {
   bool failed() const { return !error_.empty(); }
   const std::string& error() const { return error_; }
   // True while a partial reply (or partial line) is buffered.
-  bool partial() const { return !line_.empty() || !raw_lines_.empty(); }
+  bool partial() const { return !line_.empty() || !building_.lines.empty(); }
 
  private:
-  void on_line(std::string line);
-  void finish_reply();
+  void on_line(std::string_view line);
 
-  std::string line_;                    // current unfinished line
-  std::vector<std::string> raw_lines_;  // lines of the current reply, after "ddd?"
+  std::string line_;  // current unfinished line
+  Reply building_;    // the reply whose lines are arriving (lines empty: none yet)
   int code_ = 0;
   EventQueue<Reply, 2> ready_;
   std::string error_;

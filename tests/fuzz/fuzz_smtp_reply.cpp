@@ -23,7 +23,7 @@ void check_reply(const Reply& r) {
   FUZZ_CHECK(!r.lines.empty(), "reply without lines");
   FUZZ_CHECK(r.enhanced.empty() || (is_enhanced_code(r.enhanced) && r.enhanced[0] - '0' == r.klass()),
              "enhanced code does not match the class: " + describe(r));
-  for (const std::string& l : r.lines) FUZZ_CHECK(l.find('\n') == std::string::npos, "LF inside a reply line");
+  for (const std::string_view l : r.lines) FUZZ_CHECK(l.find('\n') == std::string::npos, "LF inside a reply line");
 
   // Round trip through the wire form.
   ReplyParser again;

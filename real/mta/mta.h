@@ -21,6 +21,7 @@
 // callbacks from the services then do nothing.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <deque>
 #include <functional>
@@ -28,7 +29,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <variant>
 #include <vector>
 
@@ -205,7 +205,11 @@ class Mta {
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 
   std::map<QueueId, Entry> entries_;  // in the map node: one allocation per letter, stable address
-  std::unordered_map<std::string, SharedText> texts_;  // shared_text()
+  // shared_text(): the last text seen in each slot, by hash. A few hundred
+  // bytes in one block, not a hash table's nodes all over the heap: one of a
+  // thousand MTAs finds its slot in one cache line, and equal texts of held
+  // letters (the client, the reason of a refusal) still share a buffer.
+  std::array<SharedText, 32> texts_;
   std::map<std::string, Destination> destinations_;
   // Declared after entries_ so they go first: a connection may point at a
   // queued message while it sends it.

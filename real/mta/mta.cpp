@@ -348,8 +348,9 @@ std::optional<Reply> Mta::refuse_received(const std::vector<std::string>& recipi
 
 void Mta::announce_received(Entry& en) {
   std::vector<std::string> rcpts;
+  rcpts.reserve(en.q.recipients.size());
   for (const auto& r : en.q.recipients) rcpts.push_back(r.address);
-  emit(event::Received{en.q.id, en.q.sender, rcpts, en.q.client, en.q.message.size()});
+  emit(event::Received{en.q.id, en.q.sender, std::move(rcpts), en.q.client, en.q.message.size()});
   schedule_retry(en, clock_.now());
 }
 

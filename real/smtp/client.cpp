@@ -178,13 +178,15 @@ void ClientSession::on_reply(Reply reply) {
     fail("reply without a command", reply, false);
     return;
   }
-  const Sent sent = std::move(inflight_.front());
+  Sent sent = std::move(inflight_.front());
   inflight_.pop_front();
   if (state_ == ClientState::kGreeting) {
     on_greeting(reply);
     return;
   }
-  events_.push_back(ev::ReplyReceived{sent.line, reply});
+  // The event gets the command's line and a copy of the reply; the handler
+  // below keeps the reply itself when the transaction needs it.
+  events_.push_back(ev::ReplyReceived{std::move(sent.line), reply});
   if (failed_) {  // replies still due for commands sent before the failure
     if (sent.cmd == Cmd::kQuit) close();
     return;
@@ -199,10 +201,10 @@ void ClientSession::on_reply(Reply reply) {
     case Cmd::kHelo: on_ehlo(reply, true); return;
     case Cmd::kStartTls: on_starttls(reply); return;
     case Cmd::kAuth: on_auth(reply); return;
-    case Cmd::kMail: on_mail(reply); return;
-    case Cmd::kRcpt: on_rcpt(reply); return;
-    case Cmd::kData: on_data(reply); return;
-    case Cmd::kContent: on_content(reply); return;
+    case Cmd::kMail: on_mail(std::move(reply)); return;
+    case Cmd::kRcpt: on_rcpt(std::move(reply)); return;
+    case Cmd::kData: on_data(std::move(reply)); return;
+    case Cmd::kContent: on_content(std::move(reply)); return;
     case Cmd::kRset: on_rset(reply); return;
     case Cmd::kQuit: close(); return;
   }
@@ -364,21 +366,22 @@ void ClientSession::send_rcpt(std::size_t i) {
   send_line(Cmd::kRcpt, fmt::format("RCPT TO:<{}>", job.recipients[i]));
 }
 
-void ClientSession::on_mail(const Reply& r) {
+void ClientSession::on_mail(Reply r) {
   Job& job = jobs_.front();
-  job.mail_reply = r;
+  const bool ok = r.positive_completion();
+  job.mail_reply = std::move(r);
   if (job.pipelined) return;  // the rest of the group is on its way; its replies follow
-  if (!r.positive_completion()) finish_job(false);
+  if (!ok) finish_job(false);
   else send_rcpt(0);
 }
 
-void ClientSession::on_rcpt(const Reply& r) {
+void ClientSession::on_rcpt(Reply r) {
   Job& job = jobs_.front();
   const std::size_t i = job.rcpt_replies.size();
-  job.rcpt_replies.push_back(r);
   const bool mail_ok = job.mail_reply && job.mail_reply->positive_completion();
   if (mail_ok && job.kind == Job::Kind::kSend)
     events_.push_back(ev::RecipientResult{job.id, job.recipients[i], r});
+  job.rcpt_replies.push_back(std::move(r));
   if (job.pipelined || !mail_ok) return;
   if (job.next_rcpt < job.recipients.size()) {
     send_rcpt(job.next_rcpt);
@@ -392,13 +395,14 @@ void ClientSession::on_rcpt(const Reply& r) {
   }
 }
 
-void ClientSession::on_data(const Reply& r) {
+void ClientSession::on_data(Reply r) {
   Job& job = jobs_.front();
-  job.data_reply = r;
+  const int code = r.code;
+  job.data_reply = std::move(r);
   const bool mail_ok = job.mail_reply && job.mail_reply->positive_completion();
   const bool any_rcpt = std::any_of(job.rcpt_replies.begin(), job.rcpt_replies.end(),
                                     [](const Reply& x) { return x.positive_completion(); });
-  if (r.code == 354) {
+  if (code == 354) {
     if (mail_ok && any_rcpt) {
       const std::string wire = dot_stuff(job.data);
       out_ += wire;
@@ -415,8 +419,8 @@ void ClientSession::on_data(const Reply& r) {
   finish_job(mail_ok);  // DATA refused inside an open transaction: RSET it
 }
 
-void ClientSession::on_content(const Reply& r) {
-  jobs_.front().final_reply = r;
+void ClientSession::on_content(Reply r) {
+  jobs_.front().final_reply = std::move(r);
   finish_job(false);  // the server resets after its final reply (§4.1.1.4)
 }
 

@@ -230,10 +230,10 @@ class ClientSession final : public Session {
   void on_starttls(const Reply& r);
   void start_auth();
   void on_auth(const Reply& r);
-  void on_mail(const Reply& r);
-  void on_rcpt(const Reply& r);
-  void on_data(const Reply& r);
-  void on_content(const Reply& r);
+  void on_mail(Reply r);
+  void on_rcpt(Reply r);
+  void on_data(Reply r);
+  void on_content(Reply r);
   void on_rset(const Reply& r);
 
   void start_next();

@@ -322,6 +322,7 @@ constexpr std::uint32_t kSource = UINT32_MAX - 1;
 
 void Network::topology_changed() {
   for (auto& t : trees_) t.clear();
+  for (auto& r : routes_) r.from = kNoHost;
 }
 
 // Dijkstra from `from` over the links that are up, through hosts that are up
@@ -398,18 +399,22 @@ std::optional<Route> Network::route(HostId from, HostId to) const {
   return r;
 }
 
+const Network::CachedRoute& Network::cached_route(HostId from, HostId to) const {
+  CachedRoute& r = routes_[(from * 31 + to) % routes_.size()];
+  if (r.from == from && r.to == to) return r;
+  r.from = from;
+  r.to = to;
+  r.found = walk(from, to, r.hosts, r.links);
+  r.latency = 0;
+  for (const LinkId li : r.links) r.latency += links_[li].info.latency;
+  return r;
+}
+
 std::optional<Time> Network::route_latency(HostId from, HostId to) const {
   if (from >= hosts_.size() || to >= hosts_.size()) return std::nullopt;
-  const auto& via = tree(from);
-  Time latency = 0;
-  for (HostId v = to; v != from;) {
-    const std::uint32_t li = via[v];
-    if (li == kUnreached) return std::nullopt;
-    const auto& l = links_[li].info;
-    latency += l.latency;
-    v = l.a == v ? l.b : l.a;
-  }
-  return latency;
+  const CachedRoute& r = cached_route(from, to);
+  if (!r.found) return std::nullopt;
+  return r.latency;
 }
 
 // ---- outages --------------------------------------------------------------------------
@@ -656,22 +661,13 @@ std::optional<Time> Network::put_on_wire(ConnId id, int from_side, HostId from, 
                                          Endpoint dst, std::uint32_t seq, std::uint32_t ack, std::uint8_t flags,
                                          const std::string& data) {
   if (from == kNoHost || to == kNoHost) return std::nullopt;  // an address nobody has
-  // Scratch vectors moved in and back out: no allocation per segment.
-  std::vector<HostId> path = std::move(path_hosts_);
-  std::vector<LinkId> hops = std::move(path_links_);
-  const bool found = walk(from, to, path, hops);
-  struct GiveBack {
-    Network& net;
-    std::vector<HostId>& path;
-    std::vector<LinkId>& hops;
-    ~GiveBack() {
-      net.path_hosts_ = std::move(path);
-      net.path_links_ = std::move(hops);
-    }
-  } give_back{*this, path, hops};
-  if (!found) return std::nullopt;  // no way there now; a retransmission may find one
-  Time route_latency = 0;
-  for (const LinkId li : hops) route_latency += links_[li].info.latency;
+  // The route's slot stays as it is until the topology changes, and nothing
+  // below changes it.
+  const CachedRoute& route = cached_route(from, to);
+  if (!route.found) return std::nullopt;  // no way there now; a retransmission may find one
+  const std::vector<HostId>& path = route.hosts;
+  const std::vector<LinkId>& hops = route.links;
+  const Time route_latency = route.latency;
   std::uint32_t slot;
   if (!free_flights_.empty()) {
     slot = free_flights_.back();

@@ -31,6 +31,7 @@
 #include "sim/net/address.h"
 #include "sim/trace/trace.h"
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -331,8 +332,20 @@ class Network {
   mutable std::vector<PathKey> dijkstra_best_, dijkstra_frontier_;
   std::deque<Flight> flights_;  // segments on their way (see Flight)
   std::vector<std::uint32_t> free_flights_;
-  std::vector<HostId> path_hosts_;  // scratch for put_on_wire
-  std::vector<LinkId> path_links_;
+  // Routes read off the trees, by (from, to) in a few slots: a connection's
+  // segments go back and forth between the same two hosts, and walking the
+  // tree for each of them cost a sixth of putting a segment on the wire.
+  // Forgotten with the trees.
+  struct CachedRoute {
+    HostId from = static_cast<HostId>(-1);
+    HostId to = static_cast<HostId>(-1);
+    bool found = false;
+    std::vector<HostId> hosts;
+    std::vector<LinkId> links;
+    Time latency = 0;
+  };
+  const CachedRoute& cached_route(HostId from, HostId to) const;
+  mutable std::array<CachedRoute, 64> routes_;
 };
 
 // True when the packet's route crosses the link between hosts a and b (in

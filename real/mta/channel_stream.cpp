@@ -32,7 +32,7 @@ void ChannelStream::flush() {
   if (closed_) return;
   channel_.pump();
   auto out = channel_.take_wire_out();
-  if (!out.empty()) stream_->write(out);
+  if (!out.empty()) stream_->write(std::move(out));
   if (channel_.wants_close()) {
     closed_ = true;
     stream_->close();

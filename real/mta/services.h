@@ -92,7 +92,8 @@ class Resolver {
 class ByteStream {
  public:
   virtual ~ByteStream() = default;
-  virtual void write(std::string_view bytes) = 0;
+  // Takes the bytes: a stream that queues or forwards them keeps the buffer.
+  virtual void write(std::string bytes) = 0;
   // Bytes from the peer. The view is valid during the call only.
   virtual void on_data(std::function<void(std::string_view)> callback) = 0;
   // The peer closed or the connection broke. Called at most once, not after

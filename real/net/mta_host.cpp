@@ -129,9 +129,10 @@ class AsioStream final : public mta::ByteStream {
     if (!s_->writing) shut(s_);
   }
 
-  void write(std::string_view bytes) override {
+  void write(std::string bytes) override {
     if (s_->closed || s_->closing) return;
-    s_->outbox.append(bytes);
+    if (s_->outbox.empty()) s_->outbox = std::move(bytes);
+    else s_->outbox.append(bytes);
     pump_write(s_);
   }
   void on_data(std::function<void(std::string_view)> callback) override {

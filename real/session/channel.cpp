@@ -125,10 +125,10 @@ void Channel::pump() {
       return;
     }
     if (session_started_) {
-      const std::string out = session_.take_output();
+      std::string out = session_.take_output();
       if (!out.empty()) {
         emit(ChannelEvent::Kind::kSessionOut, out);
-        send_plain_or_tls(out);
+        send_plain_or_tls(std::move(out));
         moved = true;
       }
       // The output that accepted STARTTLS has just been flushed in plaintext
@@ -168,19 +168,21 @@ void Channel::begin_tls() {
   }
 }
 
-void Channel::send_plain_or_tls(std::string_view plaintext) {
+void Channel::send_plain_or_tls(std::string plaintext) {
   if (engine_) {
     engine_->write_plaintext(plaintext);
     to_wire(engine_->take_ciphertext(), true);
   } else {
-    to_wire(std::string(plaintext), false);
+    to_wire(std::move(plaintext), false);
   }
 }
 
 void Channel::to_wire(std::string bytes, bool encrypted) {
   if (bytes.empty()) return;
   emit(ChannelEvent::Kind::kWireOut, bytes, encrypted);
-  wire_out_ += bytes;
+  // Most of the time nothing waits: the bytes become the output as they are.
+  if (wire_out_.empty()) wire_out_ = std::move(bytes);
+  else wire_out_ += bytes;
 }
 
 void Channel::fail_tls(std::string reason) {

@@ -123,7 +123,7 @@ class Channel {
 
  private:
   void begin_tls();                  // create the engine in our role
-  void send_plain_or_tls(std::string_view plaintext);
+  void send_plain_or_tls(std::string plaintext);
   void to_wire(std::string bytes, bool encrypted);
   void fail_tls(std::string reason);
   void tell_session_closed();        // session.peer_closed(), once

@@ -175,7 +175,7 @@ Endpoint Socket::remote() const {
   if (const auto* r = net_->remains_of(conn_)) return r->endpoint[1 - side_];
   return net_->end(conn_, 1 - side_).endpoint;
 }
-bool Socket::send(std::string_view bytes) { return valid() && net_->socket_send(conn_, side_, bytes); }
+bool Socket::send(std::string bytes) { return valid() && net_->socket_send(conn_, side_, std::move(bytes)); }
 void Socket::close() {
   if (valid()) net_->socket_close(conn_, side_);
 }
@@ -1169,17 +1169,22 @@ void Network::maybe_finished(Conn& c) {
 
 // ---- socket calls ----------------------------------------------------------------------------
 
-bool Network::socket_send(ConnId id, int side, std::string_view bytes) {
+bool Network::socket_send(ConnId id, int side, std::string bytes) {
   if (remains_of(id) != nullptr) return false;
   Conn& c = *conns_.at(id);
   End& e = c.ends[side];
   if (!e.alive || !e.established || e.fin_sent) return false;
   if (!hosts_[e.host].info.up) return false;
+  if (bytes.size() <= config_.mss) {  // one segment: it takes the bytes as they are
+    if (!bytes.empty()) send_segment(c, side, kAck | kPsh, std::move(bytes));
+    return true;
+  }
+  const std::string_view all = bytes;
   std::size_t offset = 0;
-  while (offset < bytes.size()) {
-    const std::size_t n = std::min(config_.mss, bytes.size() - offset);
-    const bool last = offset + n == bytes.size();
-    send_segment(c, side, kAck | (last ? kPsh : 0), std::string(bytes.substr(offset, n)));
+  while (offset < all.size()) {
+    const std::size_t n = std::min(config_.mss, all.size() - offset);
+    const bool last = offset + n == all.size();
+    send_segment(c, side, kAck | (last ? kPsh : 0), std::string(all.substr(offset, n)));
     offset += n;
   }
   return true;

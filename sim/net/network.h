@@ -97,7 +97,7 @@ class Socket {
 
   // Queues bytes for the peer (segmented by NetConfig::mss). Returns false,
   // sending nothing, after close() or reset or once the host went down.
-  bool send(std::string_view bytes);
+  bool send(std::string bytes);
   // Sends FIN after the bytes already sent: "I have nothing more to say".
   // Receiving continues until the peer closes too.
   void close();
@@ -266,7 +266,7 @@ class Network {
   bool snapshot_valid(const Snapshot& s) const;
 
   // Socket entry points.
-  bool socket_send(ConnId id, int side, std::string_view bytes);
+  bool socket_send(ConnId id, int side, std::string bytes);
   void socket_close(ConnId id, int side);
   void socket_reset(ConnId id, int side);
 

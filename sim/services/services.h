@@ -47,7 +47,7 @@ class SocketStream final : public mta::ByteStream {
  public:
   explicit SocketStream(Socket socket);
   ~SocketStream() override;
-  void write(std::string_view bytes) override { socket_.send(bytes); }
+  void write(std::string bytes) override { socket_.send(std::move(bytes)); }
   void on_data(std::function<void(std::string_view)> callback) override;
   void on_close(std::function<void()> callback) override;
   void close() override;

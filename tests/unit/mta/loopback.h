@@ -30,11 +30,11 @@ class PipeEnd final : public ByteStream {
     p_->on_close[me_] = nullptr;
     close();
   }
-  void write(std::string_view bytes) override {
+  void write(std::string bytes) override {
     if (p_->closed[me_]) return;
     p_->wire[me_] += bytes;
     int other = 1 - me_;
-    p_->clock.schedule(p_->latency, [p = p_, other, data = std::string(bytes)] {
+    p_->clock.schedule(p_->latency, [p = p_, other, data = std::move(bytes)] {
       if (p->closed[other] || !p->on_data[other]) return;
       auto cb = p->on_data[other];
       cb(data);

@@ -35,7 +35,7 @@ void serve(World& w, HostId host, std::uint16_t port, Server& s, bool echo = fal
     sock.on_data([&w, &s, sock, echo](std::string_view bytes) mutable {
       s.received += bytes;
       s.arrivals.push_back(w.engine.now());
-      if (echo) sock.send(bytes);
+      if (echo) sock.send(std::string(bytes));
     });
     sock.on_peer_closed([&s, sock]() mutable {
       s.peer_closed = true;

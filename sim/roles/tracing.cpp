@@ -61,9 +61,13 @@ void ConnTracer::on_channel(const ChannelEvent& e) {
   switch (e.kind) {
     case K::kSessionOut:
     case K::kSessionIn:
-      if (record_data_ && !e.data.empty() && trace_.wants(EventKind::kData))
-        trace_.record(EventKind::kData, host_, conn_,
-                      DataPayload{e.kind == K::kSessionOut ? "out" : "in", protocol_, Bytes{std::string(e.data)}, tls_});
+      if (!record_data_ || e.data.empty()) break;
+      if (!trace_.wants(EventKind::kData)) {
+        trace_.count(EventKind::kData);
+        break;
+      }
+      trace_.record(EventKind::kData, host_, conn_,
+                    DataPayload{e.kind == K::kSessionOut ? "out" : "in", protocol_, Bytes{std::string(e.data)}, tls_});
       break;
     case K::kHandshakeFinished: {
       tls_ = true;
@@ -118,10 +122,13 @@ bool ConnTracer::quiet() const {
 
 void ConnTracer::on_smtp(const smtp::ClientEvent& event) {
   namespace ev = smtp::client_events;
-  if (quiet()) {  // a lean trace: count the lines, build no text
+  if (quiet()) {  // a lean trace: count what the full one records below, build no text
     if (std::holds_alternative<ev::CommandSent>(event)) trace_.count(EventKind::kCommand);
     if (std::holds_alternative<ev::Greeting>(event) || std::holds_alternative<ev::ReplyReceived>(event))
       trace_.count(EventKind::kReply);
+    if (std::holds_alternative<ev::Authenticated>(event) || std::holds_alternative<ev::AuthFailed>(event))
+      trace_.count(EventKind::kAuth);
+    if (std::holds_alternative<ev::Failed>(event)) trace_.count(EventKind::kNote);
     return;
   }
   std::visit(
@@ -152,6 +159,7 @@ void ConnTracer::on_smtp(const smtp::ServerEvent& event) {
     if (const auto* c = std::get_if<ev::StateChanged>(&event)) in_sasl_ = c->to == smtp::ServerState::kAuth;
     if (std::holds_alternative<ev::CommandReceived>(event)) trace_.count(EventKind::kCommand);
     if (std::holds_alternative<ev::ReplySent>(event)) trace_.count(EventKind::kReply);
+    if (std::holds_alternative<ev::InputDiscarded>(event)) trace_.count(EventKind::kNote);
     return;
   }
   std::visit(

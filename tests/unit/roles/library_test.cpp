@@ -71,6 +71,30 @@ TEST_CASE("every library scenario meets its expect block") {
   CHECK(out.world->network().live_connections() == 0);
 }
 
+TEST_CASE("a lean trace counts every event a full one records, and the run is the same") {
+  // The benchmark's trace keeps nothing and counts everything; producers
+  // then skip what only a kept event would carry (the MTA's texts, the
+  // packets' payloads). The count of every kind and the run itself must not
+  // change with it.
+  const std::string file = GENERATE(from_range(library_files()));
+  INFO(file);
+  const Scenario scenario = load(file);
+  const RunOutput full = run_scenario(scenario);
+  World lean(scenario);
+  lean.trace().keep_only({});
+  roles::Roles cast(lean, {});
+  const RunResult r = lean.run();
+  CHECK(lean.trace().size() == 0);
+  CHECK(r.events == full.result.events);
+  CHECK(lean.engine().now() == full.world->engine().now());
+  for (std::size_t k = 0; k < kEventKindCount; ++k) {
+    const auto kind = static_cast<EventKind>(k);
+    INFO(kind_name(kind));
+    CHECK(lean.trace().count_of(kind) == full.trace().count_of(kind));
+  }
+  CHECK(lean.trace().count_of(EventKind::kDelivery) > 0);
+}
+
 TEST_CASE("every scenario names its lesson, and the lesson names the scenario") {
   const std::string file = GENERATE(from_range(library_files()));
   INFO(file);

@@ -9,6 +9,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -130,6 +131,27 @@ struct MtaEvent {
 };
 
 using EventSink = std::function<void(const MtaEvent&)>;
+
+// The index of event type E in EventPayload (the "kind" an EventInterest is asked about).
+template <class E, class V = EventPayload>
+struct event_kind;
+template <class E, class... Ts>
+struct event_kind<E, std::variant<Ts...>> {
+  static constexpr std::size_t value = [] {
+    std::size_t i = 0;
+    ((std::is_same_v<E, Ts> ? false : (++i, true)) && ...);
+    return i;
+  }();
+};
+template <class E>
+inline constexpr std::size_t event_kind_v = event_kind<E>::value;
+
+// Whether the sink wants events of a kind (an EventPayload index) with their
+// contents. An event of a kind it does not want still reaches it, so that it
+// can count it, but default-constructed: no text is copied for it. An MTA
+// reports about eight events per letter, most of them with texts a lean
+// consumer (the simulator's benchmark trace) only counts. Empty: all kinds.
+using EventInterest = std::function<bool(std::size_t kind)>;
 
 // "deferred", "delivered", ... : the event's kind as a short name.
 std::string_view kind_of(const MtaEvent& e);

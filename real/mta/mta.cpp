@@ -100,6 +100,7 @@ Mta::Mta(MtaConfig config, MtaServices services)
       transport_(services.transport),
       local_(services.local),
       events_(std::move(services.events)),
+      interest_(std::move(services.interest)),
       router_(config_, resolver_),
       policy_(config_, local_) {}
 
@@ -172,11 +173,12 @@ void Mta::set_recipient(Entry& e, std::size_t index, RecipientState state, const
   // names its own queue id, so sharing would only churn the table.
   r.diagnostic = reply.code >= 400 ? shared_text(reply.to_string()) : SharedText(reply.to_string());
   r.remote_mta = remote;
-  emit(event::RecipientUpdated{e.q.id, r.address, state, r.status, r.diagnostic});
+  emit_lazy<event::RecipientUpdated>(
+      [&] { return event::RecipientUpdated{e.q.id, r.address, state, r.status, r.diagnostic}; });
   if (state == RecipientState::delivered)
-    emit(event::Delivered{e.q.id, r.address, where, r.diagnostic});
+    emit_lazy<event::Delivered>([&] { return event::Delivered{e.q.id, r.address, where, r.diagnostic}; });
   else if (state == RecipientState::bounced)
-    emit(event::Bounced{e.q.id, r.address, r.status, r.diagnostic});
+    emit_lazy<event::Bounced>([&] { return event::Bounced{e.q.id, r.address, r.status, r.diagnostic}; });
 }
 
 void Mta::save_job_results(const Entry& e) {
@@ -347,10 +349,12 @@ std::optional<Reply> Mta::refuse_received(const std::vector<std::string>& recipi
 }
 
 void Mta::announce_received(Entry& en) {
-  std::vector<std::string> rcpts;
-  rcpts.reserve(en.q.recipients.size());
-  for (const auto& r : en.q.recipients) rcpts.push_back(r.address);
-  emit(event::Received{en.q.id, en.q.sender, std::move(rcpts), en.q.client, en.q.message.size()});
+  emit_lazy<event::Received>([&] {
+    std::vector<std::string> rcpts;
+    rcpts.reserve(en.q.recipients.size());
+    for (const auto& r : en.q.recipients) rcpts.push_back(r.address);
+    return event::Received{en.q.id, en.q.sender, std::move(rcpts), en.q.client, en.q.message.size()};
+  });
   schedule_retry(en, clock_.now());
 }
 
@@ -498,10 +502,10 @@ void Mta::finish_pass(const QueueId& id) {
   }
 
   set_state(*e, QueueState::deferred);
-  emit(event::Deferred{id, q.last_reason});
+  emit_lazy<event::Deferred>([&] { return event::Deferred{id, q.last_reason}; });
   auto at = now + backoff_delay(config_, q.attempts);
   schedule_retry(*e, at);
-  emit(event::RetryScheduled{id, at, q.attempts + 1});
+  emit_lazy<event::RetryScheduled>([&] { return event::RetryScheduled{id, at, q.attempts + 1}; });
   save(*e);
 }
 
@@ -557,10 +561,12 @@ void Mta::start_job(std::shared_ptr<Job> job) {
 void Mta::on_route(std::shared_ptr<Job> job, Route route) {
   Entry* e = entry(job->id);
   if (!e) return;
-  std::vector<std::string> hosts;
-  for (const auto& h : route.hops) hosts.push_back(h.host);
-  if (route.kind == Route::Kind::local) hosts = {"local"};
-  emit(event::RouteChosen{job->id, job->domain, hosts, route.note});
+  emit_lazy<event::RouteChosen>([&] {
+    std::vector<std::string> hosts;
+    for (const auto& h : route.hops) hosts.push_back(h.host);
+    if (route.kind == Route::Kind::local) hosts = {"local"};
+    return event::RouteChosen{job->id, job->domain, std::move(hosts), route.note};
+  });
 
   switch (route.kind) {
     case Route::Kind::local:
@@ -601,7 +607,7 @@ void Mta::deliver_local(std::shared_ptr<Job> job) {
     };
     if (!local_ || !addr || !local_->has_mailbox(addr->local, addr->domain)) {
       auto reply = make_reply(550, "5.1.1", "<" + rcpt + ">: Recipient address rejected: User unknown in local recipient table");
-      emit(event::DeliveryAttempt{job->id, "local", "", reply.to_string()});
+      emit_lazy<event::DeliveryAttempt>([&] { return event::DeliveryAttempt{job->id, "local", "", reply.to_string()}; });
       set_recipient(*e, index, RecipientState::bounced, reply, "", "");
       finished();
       e = entry(job->id);
@@ -629,7 +635,8 @@ void Mta::deliver_local(std::shared_ptr<Job> job) {
                           state = RecipientState::bounced;
                           break;
                       }
-                      emit(event::DeliveryAttempt{job->id, "local", "", reply.to_string()});
+                      emit_lazy<event::DeliveryAttempt>(
+                          [&] { return event::DeliveryAttempt{job->id, "local", "", reply.to_string()}; });
                       set_recipient(*en, index, state, reply, "", "mailbox of " + rcpt);
                       finished();
                     }));
@@ -681,7 +688,8 @@ void Mta::try_hop(std::shared_ptr<Job> job) {
       rec->conn->quit();
       continue;
     }
-    emit(event::ConnectionReused{job->id, rec->host, rec->address, rec->uses + 1});
+    emit_lazy<event::ConnectionReused>(
+        [&] { return event::ConnectionReused{job->id, rec->host, rec->address, rec->uses + 1}; });
     return send_on(job, std::move(rec->conn), rec->address, rec->uses);
   }
 
@@ -710,7 +718,9 @@ void Mta::try_hop(std::shared_ptr<Job> job) {
                                   (gone ? " type=A: Host not found" : " type=A: Host not found, try again"));
                           job->last_failure_host = "";
                           job->last_failure_mta = "";
-                          emit(event::DeliveryAttempt{job->id, hop.host, "", job->last_failure.to_string()});
+                          emit_lazy<event::DeliveryAttempt>([&] {
+                            return event::DeliveryAttempt{job->id, hop.host, "", job->last_failure.to_string()};
+                          });
                           job->hop++;
                           return try_hop(job);
                         }
@@ -755,7 +765,8 @@ void Mta::try_address(std::shared_ptr<Job> job, std::vector<std::string> address
                       // A reply the server itself gave (greeting, EHLO, AUTH)
                       // rather than a connection failure we describe.
                       job->last_failure_mta = r.failure.code == 421 && r.failure.enhanced == "4.4.1" ? "" : hop.host;
-                      emit(event::DeliveryAttempt{job->id, hop.host, address, r.failure.to_string()});
+                      emit_lazy<event::DeliveryAttempt>(
+                          [&] { return event::DeliveryAttempt{job->id, hop.host, address, r.failure.to_string()}; });
                       // Refused by the server itself (5xx greeting) or not
                       // reachable: either way the next address / MX may help.
                       return try_address(job, std::move(addresses), index + 1);
@@ -791,14 +802,17 @@ void Mta::send_on(std::shared_ptr<Job> job, std::unique_ptr<Connection> conn, st
                 return;
               }
               const auto where = where_remote(hop.host, address);
-              std::string summary;
+              std::string summary;  // for the attempt's event, when it is wanted
+              const bool summarise = wants_full<event::DeliveryAttempt>();
               for (std::size_t n = 0; n < sent.size(); ++n) {
                 auto k = sent[n];
                 Reply reply = n < result.per_recipient.size()
                                   ? result.per_recipient[n]
                                   : make_reply(451, "4.4.2", "lost connection with " + where);
-                if (!summary.empty()) summary += "; ";
-                summary += "<" + en->q.recipients[job->rcpts[k]].address + "> " + reply.to_string();
+                if (summarise) {
+                  if (!summary.empty()) summary += "; ";
+                  summary += "<" + en->q.recipients[job->rcpts[k]].address + "> " + reply.to_string();
+                }
                 if (reply.positive()) {
                   job->final[k] = true;
                   set_recipient(*en, job->rcpts[k], RecipientState::delivered, reply, hop.host, where);
@@ -810,7 +824,7 @@ void Mta::send_on(std::shared_ptr<Job> job, std::unique_ptr<Connection> conn, st
                   job->soft_host[k] = hop.host;
                 }
               }
-              emit(event::DeliveryAttempt{job->id, hop.host, address, summary});
+              emit_lazy<event::DeliveryAttempt>([&] { return event::DeliveryAttempt{job->id, hop.host, address, summary}; });
               const bool left = std::find(job->final.begin(), job->final.end(), false) != job->final.end();
               // Written before the next MX is tried; when the job ends here,
               // finish_remote_job() writes it (or the removal follows).

@@ -53,6 +53,7 @@ struct MtaServices {
   Transport& transport;             // usually an SmtpTransport over a Connector
   LocalDelivery* local = nullptr;   // needed when config.local_domains is not empty
   EventSink events;                 // may be empty
+  EventInterest interest = {};      // which kinds `events` wants in full; empty: all
 };
 
 // What the SMTP server knows about the client of a session.
@@ -160,6 +161,17 @@ class Mta {
                             std::vector<std::string> recipients, std::string message, TimePoint now) const;
   Entry* entry(const QueueId& id);
   void emit(EventPayload payload);
+  // emit(build()) when the sink wants events of kind E in full, else emit(E{}).
+  template <class E, class Build>
+  void emit_lazy(Build&& build) {
+    if (!events_) return;
+    if (wants_full<E>()) emit(EventPayload(build()));
+    else emit(EventPayload(E{}));
+  }
+  template <class E>
+  bool wants_full() const {
+    return events_ && (!interest_ || interest_(event_kind_v<E>));
+  }
   void set_state(Entry& e, QueueState to);
   void set_recipient(Entry& e, std::size_t index, RecipientState state, const Reply& reply,
                      const std::string& remote, const std::string& where);
@@ -200,6 +212,7 @@ class Mta {
   Transport& transport_;
   LocalDelivery* local_;
   EventSink events_;
+  EventInterest interest_;
   Router router_;
   InboundPolicy policy_;  // RCPT rules, shared with real/net's io threads
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);

@@ -77,6 +77,7 @@ class MailServer {
 
   mta::MtaConfig mta_config() const;
   void on_mta_event(const mta::MtaEvent& e);
+  bool wants_mta_event(std::size_t kind) const;
   void listen_smtp(const SmtpPortPolicy& policy);
   void accept_smtp(Socket socket, const SmtpPortPolicy& policy);
   void check_blocklists(Socket socket, const SmtpPortPolicy& policy, std::size_t zone);

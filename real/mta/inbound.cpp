@@ -61,7 +61,7 @@ void SmtpInbound::pump() {
           } else if constexpr (std::is_same_v<T, ev::MessageReceived>) {
             waiting_ = true;
             auto sync = std::make_shared<bool>(true);
-            mta_.receive(client(), e.envelope.reverse_path, e.envelope.recipients, std::move(e.data),
+            mta_.receive(client(), std::move(e.envelope.reverse_path), std::move(e.envelope.recipients), std::move(e.data),
                          [this, alive, sync](Reply r) {
                            if (alive.expired()) return;
                            waiting_ = false;

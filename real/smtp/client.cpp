@@ -48,26 +48,30 @@ ServerCapabilities ServerCapabilities::from_ehlo(const Reply& reply) {
   for (const std::string_view line : reply.lines) {
     if (std::exchange(greeting_line, false)) continue;
     c.keywords.emplace_back(line);
-    std::string upper = to_upper(line);
+    // "KEYWORD [argument]", read in place (keywords are case-insensitive).
+    std::string_view word = line.substr(0, line.find(' '));
+    std::string_view arg = word.size() < line.size() ? line.substr(word.size() + 1) : std::string_view{};
     // Some old servers write "AUTH=PLAIN LOGIN"; read it like "AUTH PLAIN LOGIN".
-    if (upper.starts_with("AUTH=")) upper[4] = ' ';
-    const CommandLine kw = split_command(upper);
-    if (kw.verb == "PIPELINING") c.pipelining = true;
-    else if (kw.verb == "STARTTLS") c.starttls = true;
-    else if (kw.verb == "8BITMIME") c.eightbitmime = true;
-    else if (kw.verb == "ENHANCEDSTATUSCODES") c.enhanced_status_codes = true;
-    else if (kw.verb == "SIZE") {
+    if (word.size() > 5 && iequals(word.substr(0, 5), "AUTH=")) {
+      word = word.substr(0, 4);
+      arg = line.substr(5);
+    }
+    while (!arg.empty() && arg.front() == ' ') arg.remove_prefix(1);
+    while (!arg.empty() && arg.back() == ' ') arg.remove_suffix(1);
+    if (iequals(word, "PIPELINING")) c.pipelining = true;
+    else if (iequals(word, "STARTTLS")) c.starttls = true;
+    else if (iequals(word, "8BITMIME")) c.eightbitmime = true;
+    else if (iequals(word, "ENHANCEDSTATUSCODES")) c.enhanced_status_codes = true;
+    else if (iequals(word, "SIZE")) {
       std::uint64_t n = 0;
-      const auto& a = kw.argument;
-      const auto [p, ec] = std::from_chars(a.data(), a.data() + a.size(), n);
-      c.size = (ec == std::errc{} && p == a.data() + a.size()) ? n : 0;
-    } else if (kw.verb == "AUTH") {
-      std::string_view rest = kw.argument;
-      while (!rest.empty()) {
-        const auto sp = rest.find(' ');
-        if (sp != 0) c.auth.emplace_back(rest.substr(0, sp));
+      const auto [p, ec] = std::from_chars(arg.data(), arg.data() + arg.size(), n);
+      c.size = (ec == std::errc{} && p == arg.data() + arg.size()) ? n : 0;
+    } else if (iequals(word, "AUTH")) {
+      while (!arg.empty()) {
+        const auto sp = arg.find(' ');
+        if (sp != 0) c.auth.push_back(to_upper(arg.substr(0, sp)));
         if (sp == std::string_view::npos) break;
-        rest.remove_prefix(sp + 1);
+        arg.remove_prefix(sp + 1);
       }
     }
   }

@@ -6,9 +6,10 @@
 // one block per element once an element is larger than half a block (a
 // session event is): every event cost a malloc and a free, and every
 // session carried its deques' blocks while idle. This takes room when the
-// first item of a burst arrives and gives it back when the queue has been
-// drained (hosts drain after every call in), so a burst costs one
-// allocation and an empty queue none. The first room is at most 4 items
+// first item arrives and keeps that first room (at most FirstRoom items)
+// when the queue has been drained (hosts drain after every call in); room a
+// longer burst took is given back. A queue never used costs nothing, and a
+// session's later bursts no allocation. The first room is at most 4 items
 // and at most what malloc's per-thread cache serves (requests up to 1032
 // bytes in glibc): 4 session events are larger than that, and every burst
 // then cost a trip through the general allocator (~1,000 instructions
@@ -48,7 +49,16 @@ class EventQueue {
   // The oldest item. Precondition: !empty().
   T& front() { return items_[head_]; }
   void pop_front() {
-    if (++head_ == items_.size()) clear();
+    if (++head_ != items_.size()) return;
+    // Drained. The first room stays for the next burst (a session's events
+    // come in bursts all its life: a reply, its events); more than that was
+    // a long burst's, and goes.
+    if (items_.capacity() <= FirstRoom) {
+      items_.clear();
+      head_ = 0;
+    } else {
+      clear();
+    }
   }
   // The oldest item, removed. Precondition: !empty().
   T take_front() {

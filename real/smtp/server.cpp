@@ -361,7 +361,14 @@ void ServerSession::read_data() {
     return;
   }
   pending_ = Decision::kMessage;
-  events_.push_back(ev::MessageReceived{envelope_, data_->take_message()});
+  // The transaction is over: its paths move into the event (message_result()
+  // resets them anyway); the session's part (HELO, peer, TLS, AUTH) is copied.
+  std::string reverse_path = std::exchange(envelope_.reverse_path, {});
+  std::vector<std::string> recipients = std::exchange(envelope_.recipients, {});
+  Envelope done = envelope_;
+  done.reverse_path = std::move(reverse_path);
+  done.recipients = std::move(recipients);
+  events_.push_back(ev::MessageReceived{std::move(done), data_->take_message()});
 }
 
 // ---- commands ---------------------------------------------------------------

@@ -196,6 +196,8 @@ class ServerSession final : public Session {
   // ---- inspection ----
   ServerState state() const { return state_; }
   // The current transaction's envelope (also HELO name, peer, TLS, AUTH).
+  // Once a MessageReceived is out, the transaction's reverse-path and
+  // recipients are in that event, not here.
   const Envelope& envelope() const { return envelope_; }
   bool tls_active() const { return envelope_.tls.has_value(); }
   const std::string& authenticated_user() const { return envelope_.authenticated_user; }

@@ -518,3 +518,20 @@ TEST_CASE("client: a job queued while QUIT is in flight is reported at once") {
   CHECK(failed[0].unfinished == std::vector<JobId>{late});
   CHECK(client_events_of<cev::TransactionResult>(all).empty());
 }
+
+TEST_CASE("client: EHLO keywords are read case-insensitively, with their arguments") {
+  // RFC 5321 §2.4: keywords are case-insensitive; mechanisms are kept upper-cased.
+  const Reply r = make_reply(250, "", "mx.example.net\npipelining\nsize   2048  \nauth plain login\nEnhancedStatusCodes\nXFOO bar");
+  const ServerCapabilities c = ServerCapabilities::from_ehlo(r);
+  CHECK(c.esmtp);
+  CHECK(c.pipelining);
+  CHECK(c.size == 2048u);
+  CHECK(c.auth == std::vector<std::string>{"PLAIN", "LOGIN"});
+  CHECK(c.enhanced_status_codes);
+  CHECK_FALSE(c.starttls);
+  CHECK_FALSE(c.eightbitmime);
+  CHECK(c.keywords == std::vector<std::string>{"pipelining", "size   2048  ", "auth plain login", "EnhancedStatusCodes",
+                                               "XFOO bar"});
+  // A SIZE that is not a number means no fixed limit is known.
+  CHECK(ServerCapabilities::from_ehlo(make_reply(250, "", "mx\nSIZE lots")).size == 0u);
+}

@@ -285,9 +285,13 @@ void Mta::receive(const ClientInfo& client, std::string sender, std::vector<std:
 }
 
 SharedText Mta::shared_text(std::string text) {
-  SharedText& slot = texts_[std::hash<std::string>{}(text) % texts_.size()];
-  if (slot.str() != text) slot = SharedText(std::move(text));
-  return slot;
+  const std::size_t set = std::hash<std::string>{}(text) % (texts_.size() / 2) * 2;
+  SharedText& newer = texts_[set];
+  SharedText& older = texts_[set + 1];
+  if (newer.str() == text) return newer;
+  std::swap(newer, older);
+  if (newer.str() != text) newer = SharedText(std::move(text));
+  return newer;
 }
 
 QueueEntry Mta::received_entry(const ClientInfo& client, QueueId id, std::string sender,

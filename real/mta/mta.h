@@ -218,11 +218,12 @@ class Mta {
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 
   std::map<QueueId, Entry> entries_;  // in the map node: one allocation per letter, stable address
-  // shared_text(): the last text seen in each slot, by hash. A few hundred
-  // bytes in one block, not a hash table's nodes all over the heap: one of a
-  // thousand MTAs finds its slot in one cache line, and equal texts of held
-  // letters (the client, the reason of a refusal) still share a buffer.
-  std::array<SharedText, 32> texts_;
+  // shared_text(): the two texts last seen in each set, by hash, the newer
+  // first. One block of a kilobyte, not a hash table's nodes all over the
+  // heap: one of a thousand MTAs finds a text in one cache line, and equal
+  // texts of held letters (the client, the reason of a refusal) still share
+  // a buffer when another text falls into the same set.
+  std::array<SharedText, 64> texts_;
   std::map<std::string, Destination> destinations_;
   // Declared after entries_ so they go first: a connection may point at a
   // queued message while it sends it.

@@ -408,9 +408,7 @@ void ClientSession::on_data(Reply r) {
                                     [](const Reply& x) { return x.positive_completion(); });
   if (code == 354) {
     if (mail_ok && any_rcpt) {
-      const std::string wire = dot_stuff(job.data);
-      out_ += wire;
-      events_.push_back(ev::DataSent{wire.size()});
+      events_.push_back(ev::DataSent{dot_stuff_into(out_, job.data)});
     } else {
       // RFC 2920 §3.1: a server said 354 although no recipient was accepted;
       // end the data phase at once with an empty message and ignore its fate.

@@ -24,7 +24,13 @@ std::string canonicalize_line_endings(std::string_view message) {
 
 std::string dot_stuff(std::string_view message) {
   std::string out;
-  out.reserve(message.size() + 8);
+  dot_stuff_into(out, message);
+  return out;
+}
+
+std::size_t dot_stuff_into(std::string& out, std::string_view message) {
+  const std::size_t start = out.size();
+  out.reserve(start + message.size() + 8);
   std::size_t i = 0;
   while (i < message.size()) {
     // One line (with its LF) at a time; a line that starts with "." gets another.
@@ -34,9 +40,9 @@ std::string dot_stuff(std::string_view message) {
     out.append(message.substr(i, end - i));
     i = end;
   }
-  if (!out.empty() && !out.ends_with("\r\n")) out += "\r\n";
+  if (out.size() > start && !out.ends_with("\r\n")) out += "\r\n";
   out += ".\r\n";
-  return out;
+  return out.size() - start;
 }
 
 bool has_8bit(std::string_view message) {

@@ -19,6 +19,8 @@ std::string canonicalize_line_endings(std::string_view message);
 // front. Expects CRLF line endings (canonicalize first) and returns the bytes
 // to send after "354", INCLUDING the terminating ".\r\n".
 std::string dot_stuff(std::string_view message);
+// The same, appended to `out` (no string of its own); returns the octets appended.
+std::size_t dot_stuff_into(std::string& out, std::string_view message);
 
 // True when the message has any byte >= 0x80 (needs BODY=8BITMIME, RFC 6152).
 bool has_8bit(std::string_view message);

@@ -21,6 +21,15 @@ std::size_t feed_all(DataReader& r, const std::vector<std::string>& chunks) {
 }
 }  // namespace
 
+TEST_CASE("dot_stuff_into appends after what is already there and counts only its own octets") {
+  std::string out = "DATA pending\r\n";
+  CHECK(dot_stuff_into(out, ".a\r\nb") == 11);
+  CHECK(out == "DATA pending\r\n..a\r\nb\r\n.\r\n");
+  std::string empty_after = "x";  // an empty message adds only the end mark, whatever came before
+  CHECK(dot_stuff_into(empty_after, "") == 3);
+  CHECK(empty_after == "x.\r\n");
+}
+
 TEST_CASE("dot_stuff doubles leading dots and ends with CRLF.CRLF") {
   CHECK(dot_stuff("a\r\n.b\r\n.\r\n") == "a\r\n..b\r\n..\r\n.\r\n");
   CHECK(dot_stuff("") == ".\r\n");

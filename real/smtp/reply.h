@@ -12,7 +12,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
 namespace mailsim::smtp {
 
@@ -67,18 +66,11 @@ class ReplyLines {
   std::size_t size() const { return count_; }
   // Appends `line`; each '\n' in it starts another line.
   void push_back(std::string_view line);
-  void emplace_back(std::string_view line) { push_back(line); }
-  void clear() {
-    text_.clear();
-    count_ = 0;
-  }
   const_iterator begin() const { return count_ == 0 ? end() : const_iterator(&text_, 0); }
   const_iterator end() const { return const_iterator(&text_, text_.size() + 1); }
   // Line i (walks the buffer: replies have a few lines).
   std::string_view operator[](std::size_t i) const;
   std::string_view at(std::size_t i) const;  // std::out_of_range past the end
-  std::string_view front() const { return (*this)[0]; }
-  std::string_view back() const { return (*this)[count_ - 1]; }
   // The lines joined with '\n'.
   const std::string& joined() const { return text_; }
 

@@ -90,3 +90,24 @@ TEST_CASE("reply parser: an enhanced code of another class is text") {
   CHECK(r->enhanced.empty());
   CHECK(r->lines.at(0) == "5.1.1 odd");
 }
+
+TEST_CASE("a reply's lines keep empty lines, split at LF, and compare by content") {
+  auto all = [](const ReplyLines& l) { return std::vector<std::string>(l.begin(), l.end()); };
+  const ReplyLines three{"a", "", "b"};
+  CHECK(three.size() == 3);
+  CHECK(all(three) == std::vector<std::string>{"a", "", "b"});
+  CHECK(three[1].empty());
+  CHECK(three.at(2) == "b");
+  CHECK_THROWS_AS(three.at(3), std::out_of_range);
+  const ReplyLines one_empty{""};  // a bare "250": one line, empty
+  CHECK(one_empty.size() == 1);
+  CHECK(all(one_empty) == std::vector<std::string>{""});
+  const ReplyLines none;
+  CHECK(none.empty());
+  CHECK(none.begin() == none.end());
+  CHECK_FALSE(none == one_empty);
+  ReplyLines split;
+  split.push_back("x\ny");
+  CHECK(split == ReplyLines{"x", "y"});
+  CHECK(split.joined() == "x\ny");
+}

@@ -162,6 +162,15 @@ void ServerSession::receive(std::string_view bytes) {
     events_.push_back(ev::InputDiscarded{bytes.size(), "sent after STARTTLS (CVE-2011-0411)"});
     return;
   }
+  if (state_ == ServerState::kData && pending_ == Decision::kNone && pos_ == in_.size()) {
+    // Message content with nothing unread before it: read where it lies.
+    // Only what follows the end of the data goes into in_ (a letter's
+    // content is its largest part, and was copied there first).
+    in_.clear();
+    pos_ = 0;
+    bytes.remove_prefix(feed_data(bytes));
+    if (state_ == ServerState::kClosed) return;
+  }
   in_.append(bytes);
   process();
 }
@@ -335,19 +344,21 @@ void ServerSession::dispatch(std::string_view line) {
   send_error(make_reply(500, "5.5.2", "Error: command not recognized"));
 }
 
-void ServerSession::read_data() {
-  pos_ += data_->feed(std::string_view(in_).substr(pos_));
+void ServerSession::read_data() { pos_ += feed_data(std::string_view(in_).substr(pos_)); }
+
+std::size_t ServerSession::feed_data(std::string_view available) {
+  const std::size_t used = data_->feed(available);
   switch (data_->status()) {
     case DataReader::Status::kReading:
-      return;
+      return used;
     case DataReader::Status::kBareLf:
       fatal(make_reply(521, "5.5.2", fmt::format("{} Error: bare <LF> received", config_.hostname)),
             "bare <LF> received in message content");
-      return;
+      return used;
     case DataReader::Status::kBareCr:
       fatal(make_reply(521, "5.5.2", fmt::format("{} Error: bare <CR> received", config_.hostname)),
             "bare <CR> received in message content");
-      return;
+      return used;
     case DataReader::Status::kDone:
       break;
   }
@@ -358,7 +369,7 @@ void ServerSession::read_data() {
     reset_transaction();
     set_state(ServerState::kReady);
     send_error(r);
-    return;
+    return used;
   }
   pending_ = Decision::kMessage;
   // The transaction is over: its paths move into the event (message_result()
@@ -369,6 +380,7 @@ void ServerSession::read_data() {
   done.reverse_path = std::move(reverse_path);
   done.recipients = std::move(recipients);
   events_.push_back(ev::MessageReceived{std::move(done), data_->take_message()});
+  return used;
 }
 
 // ---- commands ---------------------------------------------------------------

@@ -219,6 +219,9 @@ class ServerSession final : public Session {
   void discard_input(std::string reason);
   void dispatch(std::string_view line);
   void read_data();
+  // Feeds message content to the data reader and acts on what it found (the
+  // end of the data, a bare CR or LF); returns the octets it took.
+  std::size_t feed_data(std::string_view available);
   void sasl_response(std::string_view line);
 
   void cmd_ehlo(std::string_view arg);

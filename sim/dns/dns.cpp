@@ -188,7 +188,14 @@ std::uint64_t DnsResolver::query(std::string_view raw_name, DnsType type, Callba
             for (const auto& r : a.records) ttl = std::min(ttl, static_cast<Time>(r.ttl) * kSecond);
           }
           const Time now = network_.engine().now();
-          if (ttl > 0) cache_[key] = Cached{a, now + ttl, now};
+          if (ttl > 0) {
+            // Assigned member by member: an expired entry's records and
+            // their strings keep their room, and the copy allocates nothing.
+            Cached& c = cache_[key];
+            c.answer = a;
+            c.expires = now + ttl;
+            c.stored = now;
+          }
         }
         answer(id, key.first, key.second, std::move(a), done);
       },

@@ -152,11 +152,11 @@ class Mta {
   std::optional<Reply> refuse_received(const std::vector<std::string>& recipients, const std::string& message) const;
   // A received entry is now stored: tell the observers, queue it at once.
   void announce_received(Entry& en);
-  // The queue entry receive() makes (state incoming, our Received: on top).
-  // `text` in a buffer shared with every earlier equal text (the same
-  // refusal for every letter to a closed office costs one buffer); this
-  // thread only.
+  // `text` in a buffer shared with the equal text seen last, while that is
+  // still one of the two kept in its set of texts_ (the same refusal for
+  // every letter to a closed office costs one buffer); this thread only.
   SharedText shared_text(std::string text);
+  // The queue entry receive() makes (state incoming, our Received: on top).
   QueueEntry received_entry(const ClientInfo& client, QueueId id, std::string sender,
                             std::vector<std::string> recipients, std::string message, TimePoint now) const;
   Entry* entry(const QueueId& id);

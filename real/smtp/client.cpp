@@ -49,15 +49,12 @@ ServerCapabilities ServerCapabilities::from_ehlo(const Reply& reply) {
     if (std::exchange(greeting_line, false)) continue;
     c.keywords.emplace_back(line);
     // "KEYWORD [argument]", read in place (keywords are case-insensitive).
-    std::string_view word = line.substr(0, line.find(' '));
-    std::string_view arg = word.size() < line.size() ? line.substr(word.size() + 1) : std::string_view{};
+    auto [word, arg] = split_command_view(line);
     // Some old servers write "AUTH=PLAIN LOGIN"; read it like "AUTH PLAIN LOGIN".
     if (word.size() > 5 && iequals(word.substr(0, 5), "AUTH=")) {
       word = word.substr(0, 4);
       arg = line.substr(5);
     }
-    while (!arg.empty() && arg.front() == ' ') arg.remove_prefix(1);
-    while (!arg.empty() && arg.back() == ' ') arg.remove_suffix(1);
     if (iequals(word, "PIPELINING")) c.pipelining = true;
     else if (iequals(word, "STARTTLS")) c.starttls = true;
     else if (iequals(word, "8BITMIME")) c.eightbitmime = true;

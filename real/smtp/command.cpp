@@ -288,17 +288,21 @@ bool istarts_with(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
 }
 
-CommandLine split_command(std::string_view line) {
+CommandView split_command_view(std::string_view line) {
   const auto sp = line.find(' ');
-  CommandLine c;
-  c.verb = to_upper(line.substr(0, sp));
+  CommandView c{line.substr(0, sp), {}};
   if (sp != std::string_view::npos) {
     auto arg = line.substr(sp + 1);
     while (!arg.empty() && arg.front() == ' ') arg.remove_prefix(1);
     while (!arg.empty() && arg.back() == ' ') arg.remove_suffix(1);
-    c.argument = std::string(arg);
+    c.argument = arg;
   }
   return c;
+}
+
+CommandLine split_command(std::string_view line) {
+  const CommandView v = split_command_view(line);
+  return CommandLine{to_upper(v.verb), std::string(v.argument)};
 }
 
 bool is_valid_mailbox(std::string_view mailbox) {

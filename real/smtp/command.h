@@ -19,6 +19,13 @@ struct CommandLine {
   std::string argument;
 };
 CommandLine split_command(std::string_view line);
+// The same split, as views into `line`, the verb as written (for readers
+// that compare it case-insensitively, such as the EHLO keywords).
+struct CommandView {
+  std::string_view verb;
+  std::string_view argument;
+};
+CommandView split_command_view(std::string_view line);
 
 // One ESMTP parameter "KEYWORD[=value]" (§4.1.2 esmtp-param); the keyword is
 // upper-cased, the value kept as written.

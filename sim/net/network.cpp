@@ -231,7 +231,7 @@ void Socket::on_peer_closed(std::function<void()> handler) {
     // a handler): told now, once, in a fresh event, as a live end would.
     if (handler && r->fin_received[side_] && !r->peer_close_reported[side_]) {
       r->peer_close_reported[side_] = true;
-      net_->engine().schedule_in(0, [h = std::move(handler)] { h(); }, "socket flush");
+      net_->engine().schedule_in(0, [h = std::move(handler)] { h(); }, "peer closed");
     }
     return;
   }
@@ -393,10 +393,9 @@ bool Network::walk(HostId from, HostId to, std::vector<HostId>& hosts, std::vect
 }
 
 std::optional<Route> Network::route(HostId from, HostId to) const {
-  Route r;
-  if (!walk(from, to, r.hosts, r.links)) return std::nullopt;
-  for (const LinkId li : r.links) r.latency += links_[li].info.latency;
-  return r;
+  const CachedRoute& r = cached_route(from, to);
+  if (!r.found) return std::nullopt;
+  return Route{r.hosts, r.links, r.latency};
 }
 
 const Network::CachedRoute& Network::cached_route(HostId from, HostId to) const {

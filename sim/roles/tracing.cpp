@@ -115,39 +115,34 @@ void ConnTracer::auth_decided(const std::string& user, bool ok) {
 
 // ---- SMTP ------------------------------------------------------------------------
 
-bool ConnTracer::quiet() const {
-  return !trace_.wants(EventKind::kCommand) && !trace_.wants(EventKind::kReply) &&
-         !trace_.wants(EventKind::kAuth) && !trace_.wants(EventKind::kNote);
+// In a lean trace an event nobody reads is only counted, and its text is
+// never built: each kind below is asked about where it is recorded, so the
+// counts cannot drift from what a full trace records.
+bool ConnTracer::only_counted(EventKind kind) {
+  if (trace_.wants(kind)) return false;
+  trace_.count(kind);
+  return true;
 }
 
 void ConnTracer::on_smtp(const smtp::ClientEvent& event) {
   namespace ev = smtp::client_events;
-  if (quiet()) {  // a lean trace: count what the full one records below, build no text
-    if (std::holds_alternative<ev::CommandSent>(event)) trace_.count(EventKind::kCommand);
-    if (std::holds_alternative<ev::Greeting>(event) || std::holds_alternative<ev::ReplyReceived>(event))
-      trace_.count(EventKind::kReply);
-    if (std::holds_alternative<ev::Authenticated>(event) || std::holds_alternative<ev::AuthFailed>(event))
-      trace_.count(EventKind::kAuth);
-    if (std::holds_alternative<ev::Failed>(event)) trace_.count(EventKind::kNote);
-    return;
-  }
   std::visit(
       [&](const auto& e) {
         using E = std::decay_t<decltype(e)>;
-        if constexpr (std::is_same_v<E, ev::Greeting>) {
-          reply(e.reply.code, e.reply.enhanced, e.reply.text());
+        if constexpr (std::is_same_v<E, ev::Greeting> || std::is_same_v<E, ev::ReplyReceived>) {
+          if (!only_counted(EventKind::kReply)) reply(e.reply.code, e.reply.enhanced, e.reply.text());
         } else if constexpr (std::is_same_v<E, ev::CommandSent>) {
+          // The mechanism is remembered for a failed AUTH's event.
+          if (!trace_.wants(EventKind::kAuth) && only_counted(EventKind::kCommand)) return;
           const std::string verb = smtp_verb(e.line);
           if (verb == "AUTH") auth_mechanism_ = upper(first_word(std::string_view(e.line).substr(5)));
           command(verb, e.line);
-        } else if constexpr (std::is_same_v<E, ev::ReplyReceived>) {
-          reply(e.reply.code, e.reply.enhanced, e.reply.text());
         } else if constexpr (std::is_same_v<E, ev::Authenticated>) {
-          auth(e.mechanism, e.username, true);
+          if (!only_counted(EventKind::kAuth)) auth(e.mechanism, e.username, true);
         } else if constexpr (std::is_same_v<E, ev::AuthFailed>) {
-          auth(auth_mechanism_, "", false);
+          if (!only_counted(EventKind::kAuth)) auth(auth_mechanism_, "", false);
         } else if constexpr (std::is_same_v<E, ev::Failed>) {
-          note("the SMTP client gives up on this connection: " + e.reason);
+          if (!only_counted(EventKind::kNote)) note("the SMTP client gives up on this connection: " + e.reason);
         }
       },
       event);
@@ -155,17 +150,12 @@ void ConnTracer::on_smtp(const smtp::ClientEvent& event) {
 
 void ConnTracer::on_smtp(const smtp::ServerEvent& event) {
   namespace ev = smtp::server_events;
-  if (quiet()) {
-    if (const auto* c = std::get_if<ev::StateChanged>(&event)) in_sasl_ = c->to == smtp::ServerState::kAuth;
-    if (std::holds_alternative<ev::CommandReceived>(event)) trace_.count(EventKind::kCommand);
-    if (std::holds_alternative<ev::ReplySent>(event)) trace_.count(EventKind::kReply);
-    if (std::holds_alternative<ev::InputDiscarded>(event)) trace_.count(EventKind::kNote);
-    return;
-  }
   std::visit(
       [&](const auto& e) {
         using E = std::decay_t<decltype(e)>;
         if constexpr (std::is_same_v<E, ev::CommandReceived>) {
+          // The mechanism is remembered for the AUTH decision's event.
+          if (!trace_.wants(EventKind::kAuth) && only_counted(EventKind::kCommand)) return;
           // Lines that answer a 334 challenge belong to the AUTH command.
           const std::string verb = in_sasl_ ? std::string("AUTH") : smtp_verb(e.line);
           if (!in_sasl_ && verb == "AUTH") {
@@ -174,13 +164,13 @@ void ConnTracer::on_smtp(const smtp::ServerEvent& event) {
           }
           command(verb, e.line);
         } else if constexpr (std::is_same_v<E, ev::ReplySent>) {
-          reply(e.reply.code, e.reply.enhanced, e.reply.text());
+          if (!only_counted(EventKind::kReply)) reply(e.reply.code, e.reply.enhanced, e.reply.text());
         } else if constexpr (std::is_same_v<E, ev::StateChanged>) {
           in_sasl_ = e.to == smtp::ServerState::kAuth;
         } else if constexpr (std::is_same_v<E, ev::AuthRequest>) {
           auth_mechanism_ = e.mechanism;
         } else if constexpr (std::is_same_v<E, ev::InputDiscarded>) {
-          note("the server ignores " + std::to_string(e.octets) + " bytes: " + e.reason);
+          if (!only_counted(EventKind::kNote)) note("the server ignores " + std::to_string(e.octets) + " bytes: " + e.reason);
         }
       },
       event);

@@ -55,7 +55,7 @@ class ConnTracer {
   void reply(int code, std::string status, std::string text);
   void auth(std::string mechanism, std::string user, bool ok);
   std::string side() const { return client_ ? "client" : "server"; }
-  bool quiet() const;  // nobody reads command, reply, auth or note events
+  bool only_counted(EventKind kind);  // nobody reads `kind`: counted, true
 
   Trace& trace_;
   std::string host_;

@@ -58,4 +58,7 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(TCMALLOC REQUIRED IMPORTED_TARGET libtcmalloc_minimal)
 add_library(mailsim_malloc INTERFACE)
 target_link_libraries(mailsim_malloc INTERFACE "-Wl,--push-state,--no-as-needed" PkgConfig::TCMALLOC "-Wl,--pop-state")
+# ...and takes its memory from the system in huge pages (cmake/huge_pages.cpp):
+# compiled into each program that links mailsim::malloc.
+target_sources(mailsim_malloc INTERFACE "${CMAKE_CURRENT_LIST_DIR}/huge_pages.cpp")
 add_library(mailsim::malloc ALIAS mailsim_malloc)

@@ -32,7 +32,11 @@ namespace {
 // instead of a string per clause and per join.
 class ClauseFolder {
  public:
-  explicit ClauseFolder(std::size_t width) : width_(width) { out_.reserve(256); }
+  // `rest`: what finish() appends after the field, room for it included.
+  ClauseFolder(std::size_t width, std::string_view rest) : width_(width), rest_(rest) {
+    out_.reserve(256 + rest.size());
+    clause_.reserve(96);
+  }
   std::string& clause() { return clause_; }
   void next() {
     if (out_.empty()) {
@@ -50,26 +54,28 @@ class ClauseFolder {
   std::string finish() {
     next();
     out_ += "\r\n";
+    out_ += rest_;
     return std::move(out_);
   }
 
  private:
   std::size_t width_;
   std::size_t line_ = 0;
+  std::string_view rest_;
   std::string out_, clause_;
 };
 
 }  // namespace
 
-std::string build_received(const ReceivedFields& f) {
-  ClauseFolder fold(78);
+std::string build_received(const ReceivedFields& f, std::string_view rest) {
+  ClauseFolder fold(78, rest);
   std::string& c = fold.clause();
   c += "Received: from ";
-  c += f.helo.empty() ? std::string_view("unknown") : std::string_view(f.helo);
+  c += f.helo.empty() ? std::string_view("unknown") : f.helo;
   c += " (";
-  c += f.rdns.empty() ? std::string_view("unknown") : std::string_view(f.rdns);
+  c += f.rdns.empty() ? std::string_view("unknown") : f.rdns;
   c += " [";
-  if (f.ip.find(':') != std::string::npos && f.ip.rfind("IPv6:", 0) != 0) c += "IPv6:";
+  if (f.ip.find(':') != std::string_view::npos && !f.ip.starts_with("IPv6:")) c += "IPv6:";
   c += f.ip;
   c += "])";
   fold.next();
@@ -111,8 +117,16 @@ std::string prepend_delivery_headers(std::string_view message, std::string_view 
   // Accept the sender with or without its angle brackets.
   if (return_path.size() >= 2 && return_path.front() == '<' && return_path.back() == '>')
     return_path = return_path.substr(1, return_path.size() - 2);
-  std::string out = "Return-Path: <" + std::string(return_path) + ">\r\n";
-  if (!delivered_to.empty()) out += "Delivered-To: " + std::string(delivered_to) + "\r\n";
+  std::string out;
+  out.reserve(32 + return_path.size() + delivered_to.size() + message.size());
+  out += "Return-Path: <";
+  out += return_path;
+  out += ">\r\n";
+  if (!delivered_to.empty()) {
+    out += "Delivered-To: ";
+    out += delivered_to;
+    out += "\r\n";
+  }
   out += message;
   return out;
 }

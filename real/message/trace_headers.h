@@ -17,23 +17,25 @@ enum class WithProtocol { kSmtp, kEsmtp, kEsmtps, kEsmtpa, kEsmtpsa };
 WithProtocol with_protocol(bool extended, bool tls, bool authenticated);
 std::string_view to_string(WithProtocol with);  // "ESMTPSA"
 
+// The fields are views: what they name must outlive build_received().
 struct ReceivedFields {
-  std::string helo;        // the name the client gave in EHLO/HELO
-  std::string rdns;        // reverse DNS name of the client address; empty: "unknown"
-  std::string ip;          // client address; IPv6 is written "IPv6:..." (RFC 5321 §4.1.3)
-  std::string by;          // this server's host name
+  std::string_view helo;        // the name the client gave in EHLO/HELO
+  std::string_view rdns;        // reverse DNS name of the client address; empty: "unknown"
+  std::string_view ip;          // client address; IPv6 is written "IPv6:..." (RFC 5321 §4.1.3)
+  std::string_view by;          // this server's host name
   WithProtocol with = WithProtocol::kEsmtp;
-  std::string tls_version; // optional: adds "(using TLSv1.3 with cipher ...)" as Postfix does
-  std::string tls_cipher;
-  std::string id;          // queue id of the message on this server
-  std::string for_recipient;  // optional: the one envelope recipient (without <>)
-  std::string date;        // RFC 5322 date-time (format_date), the time of receipt
+  std::string_view tls_version; // optional: adds "(using TLSv1.3 with cipher ...)" as Postfix does
+  std::string_view tls_cipher;
+  std::string_view id;          // queue id of the message on this server
+  std::string_view for_recipient;  // optional: the one envelope recipient (without <>)
+  std::string_view date;        // RFC 5322 date-time (format_date), the time of receipt
 };
 
 // "Received: from <helo> (<rdns> [<ip>])\r\n\tby <by> ... with ESMTPS id <id>\r\n
 //  \tfor <rcpt>; <date>\r\n" — one field with its final CRLF, folded between
-// clauses so no line exceeds 78 characters where a clause allows it.
-std::string build_received(const ReceivedFields& fields);
+// clauses so no line exceeds 78 characters where a clause allows it, and
+// then `rest` (the message the field goes on top of), in one string.
+std::string build_received(const ReceivedFields& fields, std::string_view rest = {});
 
 // Adds, at final delivery, "Return-Path: <envelope sender>" (RFC 5321
 // §4.4; pass "" for a bounce's null sender, with or without <>) and "Delivered-To: <recipient>" (Postfix's

@@ -38,7 +38,7 @@ std::string header_value(std::string_view message, std::string_view name) {
   return v ? *v : std::string{};
 }
 
-std::string received_field(const ReceivedInfo& i) {
+std::string received_field(const ReceivedInfo& i, std::string_view rest) {
   message::ReceivedFields f;
   f.helo = i.helo;
   f.rdns = i.client_name;
@@ -54,13 +54,14 @@ std::string received_field(const ReceivedInfo& i) {
     std::string_view t = i.tls;
     if (t.starts_with("using ")) t.remove_prefix(6);
     auto sep = t.find(" with cipher ");
-    f.tls_version = std::string(t.substr(0, sep));
-    if (sep != std::string_view::npos) f.tls_cipher = std::string(t.substr(sep + 13));
+    f.tls_version = t.substr(0, sep);
+    if (sep != std::string_view::npos) f.tls_cipher = t.substr(sep + 13);
   }
   f.id = i.id;
   f.for_recipient = i.for_recipient;
-  f.date = format_date(i.when);
-  return message::build_received(f);
+  const std::string date = format_date(i.when);
+  f.date = date;
+  return message::build_received(f, rest);
 }
 
 std::string with_delivery_fields(std::string_view message, std::string_view sender,

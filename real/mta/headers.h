@@ -26,20 +26,21 @@ int count_received(std::string_view message);
 // Value of the first header field `name` (unfolded), or "".
 std::string header_value(std::string_view message, std::string_view name);
 
-// What one hop knew about the client, for its Received: field.
+// What one hop knew about the client, for its Received: field. Views:
+// what they name must outlive received_field().
 struct ReceivedInfo {
-  std::string helo;            // what the client said in EHLO/HELO
-  std::string client_name;     // reverse DNS name, "" if unknown
-  std::string client_address;  // "192.0.2.7"
-  std::string by;              // our hostname
-  std::string with;            // "ESMTP", "ESMTPS", "ESMTPSA" (RFC 3848)
-  std::string id;              // our queue id
-  std::string for_recipient;   // set when there is exactly one recipient
-  std::string tls_version;     // "TLSv1.3", "" without TLS
-  std::string tls_cipher;      // "TLS_AES_256_GCM_SHA384"
+  std::string_view helo;            // what the client said in EHLO/HELO
+  std::string_view client_name;     // reverse DNS name, "" if unknown
+  std::string_view client_address;  // "192.0.2.7"
+  std::string_view by;              // our hostname
+  std::string_view with;            // "ESMTP", "ESMTPS", "ESMTPSA" (RFC 3848)
+  std::string_view id;              // our queue id
+  std::string_view for_recipient;   // set when there is exactly one recipient
+  std::string_view tls_version;     // "TLSv1.3", "" without TLS
+  std::string_view tls_cipher;      // "TLS_AES_256_GCM_SHA384"
   // Alternative to the two above: "TLSv1.3 with cipher TLS_AES_..." (an
   // optional leading "using " is ignored).
-  std::string tls;
+  std::string_view tls;
   TimePoint when = 0;
 };
 
@@ -47,7 +48,8 @@ struct ReceivedInfo {
 //   Received: from alice-pc (unknown [10.0.0.2]) by mail.alpha.example with\r\n
 //   \tESMTPA id 65F0A1B20001 for <bob@beta.example>;\r\n
 //   \tTue, 14 Nov 2023 22:13:20 +0000\r\n
-std::string received_field(const ReceivedInfo& info);
+// followed by `rest` (the message it goes on top of), in one string.
+std::string received_field(const ReceivedInfo& info, std::string_view rest = {});
 
 // Prepends Return-Path: <sender> and Delivered-To: recipient, dropping any
 // Return-Path: that a previous hop should not have added (RFC 5321 §4.4:

@@ -63,8 +63,16 @@ auto Mta::guarded(F f) {
 // ---- helpers ----------------------------------------------------------------
 
 std::string ClientInfo::describe() const {
-  std::string name_part = !helo.empty() ? helo : (!name.empty() ? name : std::string("unknown"));
-  return address.empty() ? name_part : name_part + " [" + address + "]";
+  const std::string_view name_part = !helo.empty() ? helo : !name.empty() ? name : std::string_view("unknown");
+  std::string out;
+  out.reserve(name_part.size() + address.size() + 3);
+  out += name_part;
+  if (!address.empty()) {
+    out += " [";
+    out += address;
+    out += ']';
+  }
+  return out;
 }
 
 Duration backoff_delay(const MtaConfig& config, int failed_passes) {
@@ -315,7 +323,7 @@ QueueEntry Mta::received_entry(const ClientInfo& client, QueueId id, std::string
   if (q.recipients.size() == 1) ri.for_recipient = q.recipients[0].address;
   ri.tls = client.tls;
   ri.when = q.arrival;
-  q.message = received_field(ri) + message;
+  q.message = received_field(ri, message);
   return q;
 }
 

@@ -96,11 +96,12 @@ void SmtpGlue::on_message(ConnectionHandle& conn, smtp::server_events::MessageRe
   m.queue_id = new_queue_id();
   const smtp::Envelope& env = message.envelope;
 
+  const std::string with = env.with_protocol();
   mta::ReceivedInfo info;
   info.helo = env.helo_name;
   info.client_address = peer_.address;
   info.by = service_.session.hostname;
-  info.with = env.with_protocol();
+  info.with = with;
   info.id = m.queue_id;
   if (env.recipients.size() == 1) info.for_recipient = env.recipients.front();
   if (env.tls) {
@@ -110,8 +111,7 @@ void SmtpGlue::on_message(ConnectionHandle& conn, smtp::server_events::MessageRe
   info.when = std::chrono::duration_cast<std::chrono::microseconds>(
                   std::chrono::system_clock::now().time_since_epoch())
                   .count();
-  m.data = mta::received_field(info);
-  m.data += message.data;
+  m.data = mta::received_field(info, message.data);
   m.envelope = std::move(message.envelope);
 
   std::string summary;

@@ -61,11 +61,17 @@ TEST_CASE("a Received field parses back, unfolds to one line and stays within 78
         "<bob@beta.example>;\tMon, 23 Nov 2026 09:30:05 +0900");
 }
 
+TEST_CASE("the field can be built on top of the message it heads") {
+  const ReceivedFields f = hop(WithProtocol::kEsmtp);
+  const std::string message = "Subject: hi\r\n\r\nbody\r\n";
+  CHECK(build_received(f, message) == build_received(f) + message);
+}
+
 TEST_CASE("unknown reverse DNS, IPv6 literals and no single recipient") {
   ReceivedFields f = hop(WithProtocol::kEsmtp);
-  f.rdns.clear();
+  f.rdns = {};
   f.ip = "2001:db8::25";
-  f.for_recipient.clear();
+  f.for_recipient = {};
   const std::string r = build_received(f);
   CHECK(r.find("(unknown [IPv6:2001:db8::25])") != std::string::npos);
   CHECK(r.find("for <") == std::string::npos);

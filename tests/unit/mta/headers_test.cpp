@@ -34,7 +34,7 @@ TEST_CASE("a Received: field names the client, us, the protocol, the id and the 
       "\tid 65F0A1B20001 for <bob@beta.example>; Tue, 14 Nov 2023 22:13:20 +0000\r\n";
   CHECK(received_field(i) == expected);
   // The same with version and cipher given apart.
-  i.tls.clear();
+  i.tls = {};
   i.tls_version = "TLSv1.3";
   i.tls_cipher = "TLS_AES_256_GCM_SHA384";
   CHECK(received_field(i) == expected);

@@ -44,10 +44,11 @@ std::string_view to_string(ClientState s) {
 ServerCapabilities ServerCapabilities::from_ehlo(const Reply& reply) {
   ServerCapabilities c;
   c.esmtp = true;
+  c.keywords.reserve(reply.lines.joined().size());
   bool greeting_line = true;  // the first line is the server's name, not a keyword
   for (const std::string_view line : reply.lines) {
     if (std::exchange(greeting_line, false)) continue;
-    c.keywords.emplace_back(line);
+    c.keywords.push_back(line);
     // "KEYWORD [argument]", read in place (keywords are case-insensitive).
     auto [word, arg] = split_command_view(line);
     // Some old servers write "AUTH=PLAIN LOGIN"; read it like "AUTH PLAIN LOGIN".

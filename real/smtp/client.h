@@ -72,7 +72,7 @@ struct ServerCapabilities {
   bool enhanced_status_codes = false;
   std::optional<std::uint64_t> size;  // SIZE; 0 means "no fixed limit"
   std::vector<std::string> auth;      // mechanisms, upper-cased
-  std::vector<std::string> keywords;  // every line after the first, as sent
+  ReplyLines keywords;                // every line after the first, as sent
   static ServerCapabilities from_ehlo(const Reply& reply);
 };
 

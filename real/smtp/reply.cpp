@@ -154,6 +154,8 @@ void ReplyParser::on_line(std::string_view line) {
       (text.size() == enhanced.size() || text[enhanced.size()] == ' ')) {
     text.remove_prefix(std::min(text.size(), enhanced.size() + 1));
   }
+  // A multi-line reply (EHLO's) gets room for its lines at once.
+  if (first && sep == '-') building_.lines.reserve(128);
   building_.lines.push_back(text);
   if (sep == ' ') ready_.push_back(std::exchange(building_, Reply{}));
 }

@@ -66,6 +66,8 @@ class ReplyLines {
   std::size_t size() const { return count_; }
   // Appends `line`; each '\n' in it starts another line.
   void push_back(std::string_view line);
+  // Room for `bytes` of text in all (lines and the '\n's between them).
+  void reserve(std::size_t bytes) { text_.reserve(bytes); }
   const_iterator begin() const { return count_ == 0 ? end() : const_iterator(&text_, 0); }
   const_iterator end() const { return const_iterator(&text_, text_.size() + 1); }
   // Line i (walks the buffer: replies have a few lines).

@@ -211,15 +211,23 @@ std::optional<ServerEvent> ServerSession::next_event() {
   return events_.take_front();
 }
 
-std::vector<std::string> ServerSession::ehlo_keywords() const {
-  std::vector<std::string> k{"PIPELINING", fmt::format("SIZE {}", config_.max_message_size)};
+ReplyLines ServerSession::ehlo_keywords() const {
+  ReplyLines k;
+  add_ehlo_keywords(k);
+  return k;
+}
+
+void ServerSession::add_ehlo_keywords(ReplyLines& k) const {
+  k.push_back("PIPELINING");
+  char size[32];
+  const auto end = fmt::format_to_n(size, sizeof size, "SIZE {}", config_.max_message_size).out;
+  k.push_back(std::string_view(size, static_cast<std::size_t>(end - size)));
   if (config_.tls != TlsPolicy::kOff && config_.tls_available && !tls_active()) k.push_back("STARTTLS");
   if (config_.auth != AuthPolicy::kOff && (tls_active() || config_.auth_before_tls))
     k.push_back("AUTH PLAIN LOGIN");
   k.push_back("ENHANCEDSTATUSCODES");
   k.push_back("8BITMIME");
   k.push_back("HELP");
-  return k;
 }
 
 // ---- input ----------------------------------------------------------------
@@ -400,8 +408,10 @@ void ServerSession::greet_client(std::string_view arg, bool esmtp) {
     send(make_reply(250, "", config_.hostname));
     return;
   }
-  Reply r{250, "", {config_.hostname}};
-  for (auto& k : ehlo_keywords()) r.lines.push_back(std::move(k));
+  Reply r{250, "", {}};
+  r.lines.reserve(config_.hostname.size() + 96);  // the keywords below fit
+  r.lines.push_back(config_.hostname);
+  add_ehlo_keywords(r.lines);
   send(std::move(r));
 }
 

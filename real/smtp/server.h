@@ -206,9 +206,10 @@ class ServerSession final : public Session {
   // Why the session closed ("" while open).
   const std::string& close_reason() const { return close_reason_; }
   // The EHLO keywords this session would advertise now (for tests and UIs).
-  std::vector<std::string> ehlo_keywords() const;
+  ReplyLines ehlo_keywords() const;
 
  private:
+  void add_ehlo_keywords(ReplyLines& lines) const;
   using Handler = void (ServerSession::*)(std::string_view argument);
   struct CommandSpec;
   static const CommandSpec kCommands[];

@@ -530,8 +530,7 @@ TEST_CASE("client: EHLO keywords are read case-insensitively, with their argumen
   CHECK(c.enhanced_status_codes);
   CHECK_FALSE(c.starttls);
   CHECK_FALSE(c.eightbitmime);
-  CHECK(c.keywords == std::vector<std::string>{"pipelining", "size   2048  ", "auth plain login", "EnhancedStatusCodes",
-                                               "XFOO bar"});
+  CHECK(c.keywords == ReplyLines{"pipelining", "size   2048  ", "auth plain login", "EnhancedStatusCodes", "XFOO bar"});
   // A SIZE that is not a number means no fixed limit is known.
   CHECK(ServerCapabilities::from_ehlo(make_reply(250, "", "mx\nSIZE lots")).size == 0u);
 }

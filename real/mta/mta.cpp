@@ -27,10 +27,13 @@ struct Mta::Entry {
 struct Mta::Job {
   QueueId id;
   std::string domain;
-  std::vector<std::size_t> rcpts;  // indexes into the entry's recipients
-  std::vector<bool> final;         // delivered or bounced in this job
-  std::vector<Reply> soft;         // last temporary reply per recipient (code 0: none yet)
-  std::vector<std::string> soft_host;
+  struct Recipient {
+    std::size_t index = 0;  // into the entry's recipients
+    bool final = false;     // delivered or bounced in this job
+    Reply soft;             // last temporary reply (code 0: none yet)
+    std::string soft_host;
+  };
+  std::vector<Recipient> rcpts;  // one vector: a pass starts a job per domain
   Route route;
   std::size_t hop = 0;
   std::string dest_key;
@@ -442,12 +445,7 @@ void Mta::activate(const QueueId& id) {
       jobs.push_back(j);
       it = jobs.end() - 1;
     }
-    (*it)->rcpts.push_back(i);
-  }
-  for (auto& j : jobs) {
-    j->final.assign(j->rcpts.size(), false);
-    j->soft.assign(j->rcpts.size(), Reply{});
-    j->soft_host.assign(j->rcpts.size(), "");
+    (*it)->rcpts.emplace_back().index = i;
   }
   // +1 holds the pass open while the jobs start (some finish at once).
   e->jobs_outstanding = static_cast<int>(jobs.size()) + 1;
@@ -585,12 +583,12 @@ void Mta::on_route(std::shared_ptr<Job> job, Route route) {
       return deliver_local(job);
     case Route::Kind::bounce:
       if (route.loop) emit(event::LoopDetected{job->id, route.failure.text});
-      for (auto i : job->rcpts) set_recipient(*e, i, RecipientState::bounced, route.failure, "", "");
+      for (const auto& r : job->rcpts) set_recipient(*e, r.index, RecipientState::bounced, route.failure, "", "");
       save_job_results(*e);
       return job_done(job->id);
     case Route::Kind::defer:
       e->q.last_reason = shared_text(route.failure.to_string());
-      for (auto i : job->rcpts) set_recipient(*e, i, RecipientState::deferred, route.failure, "", "");
+      for (const auto& r : job->rcpts) set_recipient(*e, r.index, RecipientState::deferred, route.failure, "", "");
       save_job_results(*e);
       return job_done(job->id);
     case Route::Kind::remote:
@@ -608,7 +606,8 @@ void Mta::deliver_local(std::shared_ptr<Job> job) {
   if (!e) return;
   // Each recipient is its own delivery; the job ends when all have answered.
   auto remaining = std::make_shared<std::size_t>(job->rcpts.size());
-  for (auto index : job->rcpts) {
+  for (const auto& job_rcpt : job->rcpts) {
+    const std::size_t index = job_rcpt.index;
     auto rcpt = e->q.recipients[index].address;
     auto addr = parse_mailbox(rcpt);
     auto finished = [this, job, remaining] {
@@ -717,10 +716,10 @@ void Mta::try_hop(std::shared_ptr<Job> job) {
                             auto reply = make_reply(550, "5.4.4",
                                                     "Host or domain name not found: " + hop.host +
                                                         " has no MX and no address record");
-                            for (std::size_t k = 0; k < job->rcpts.size(); ++k) {
-                              if (job->final[k]) continue;
-                              job->final[k] = true;
-                              set_recipient(*e, job->rcpts[k], RecipientState::bounced, reply, "", "");
+                            for (auto& r : job->rcpts) {
+                              if (r.final) continue;
+                              r.final = true;
+                              set_recipient(*e, r.index, RecipientState::bounced, reply, "", "");
                             }
                             return finish_remote_job(job);
                           }
@@ -746,10 +745,10 @@ void Mta::try_hop(std::shared_ptr<Job> job) {
                             if (job->hop == 0) {
                               emit(event::LoopDetected{job->id, why});
                               auto reply = make_reply(554, "5.4.6", why);
-                              for (std::size_t k = 0; k < job->rcpts.size(); ++k) {
-                                if (job->final[k]) continue;
-                                job->final[k] = true;
-                                set_recipient(*e, job->rcpts[k], RecipientState::bounced, reply, "", "");
+                              for (auto& r : job->rcpts) {
+                                if (r.final) continue;
+                                r.final = true;
+                                set_recipient(*e, r.index, RecipientState::bounced, reply, "", "");
                               }
                             }
                             job->hop = job->route.hops.size();
@@ -799,9 +798,9 @@ void Mta::send_on(std::shared_ptr<Job> job, std::unique_ptr<Connection> conn, st
   dj.message = &e->q.message.str();
   std::vector<std::size_t> sent;  // positions in job->rcpts
   for (std::size_t k = 0; k < job->rcpts.size(); ++k) {
-    if (job->final[k]) continue;
+    if (job->rcpts[k].final) continue;
     sent.push_back(k);
-    dj.recipients.push_back(e->q.recipients[job->rcpts[k]].address);
+    dj.recipients.push_back(e->q.recipients[job->rcpts[k].index].address);
   }
   Connection* raw = conn.get();
   busy_[raw] = std::move(conn);
@@ -817,27 +816,27 @@ void Mta::send_on(std::shared_ptr<Job> job, std::unique_ptr<Connection> conn, st
               std::string summary;  // for the attempt's event, when it is wanted
               const bool summarise = wants_full<event::DeliveryAttempt>();
               for (std::size_t n = 0; n < sent.size(); ++n) {
-                auto k = sent[n];
+                Job::Recipient& r = job->rcpts[sent[n]];
                 Reply reply = n < result.per_recipient.size()
                                   ? result.per_recipient[n]
                                   : make_reply(451, "4.4.2", "lost connection with " + where);
                 if (summarise) {
                   if (!summary.empty()) summary += "; ";
-                  summary += "<" + en->q.recipients[job->rcpts[k]].address + "> " + reply.to_string();
+                  summary += "<" + en->q.recipients[r.index].address + "> " + reply.to_string();
                 }
                 if (reply.positive()) {
-                  job->final[k] = true;
-                  set_recipient(*en, job->rcpts[k], RecipientState::delivered, reply, hop.host, where);
+                  r.final = true;
+                  set_recipient(*en, r.index, RecipientState::delivered, reply, hop.host, where);
                 } else if (reply.permanent()) {
-                  job->final[k] = true;
-                  set_recipient(*en, job->rcpts[k], RecipientState::bounced, reply, hop.host, where);
+                  r.final = true;
+                  set_recipient(*en, r.index, RecipientState::bounced, reply, hop.host, where);
                 } else {
-                  job->soft[k] = reply;
-                  job->soft_host[k] = hop.host;
+                  r.soft = reply;
+                  r.soft_host = hop.host;
                 }
               }
               emit_lazy<event::DeliveryAttempt>([&] { return event::DeliveryAttempt{job->id, hop.host, address, summary}; });
-              const bool left = std::find(job->final.begin(), job->final.end(), false) != job->final.end();
+              const bool left = std::any_of(job->rcpts.begin(), job->rcpts.end(), [](const auto& r) { return !r.final; });
               // Written before the next MX is tried; when the job ends here,
               // finish_remote_job() writes it (or the removal follows).
               if (left) save(*en);
@@ -879,11 +878,11 @@ void Mta::park_connection(std::unique_ptr<Connection> conn, const std::string& h
 
 void Mta::finish_remote_job(std::shared_ptr<Job> job) {
   if (Entry* e = entry(job->id)) {
-    for (std::size_t k = 0; k < job->rcpts.size(); ++k) {
-      if (job->final[k]) continue;
-      if (job->soft[k].code) {
-        e->q.last_reason = shared_text(job->soft[k].to_string());
-        set_recipient(*e, job->rcpts[k], RecipientState::deferred, job->soft[k], job->soft_host[k], "");
+    for (const auto& r : job->rcpts) {
+      if (r.final) continue;
+      if (r.soft.code) {
+        e->q.last_reason = shared_text(r.soft.to_string());
+        set_recipient(*e, r.index, RecipientState::deferred, r.soft, r.soft_host, "");
         continue;
       }
       Reply reply = job->last_failure;
@@ -891,12 +890,11 @@ void Mta::finish_remote_job(std::shared_ptr<Job> job) {
       if (reply.permanent()) {
         // Every host refused to talk to us for good (5xx greeting, EHLO or
         // AUTH): the last one's answer is final, as in Postfix.
-        set_recipient(*e, job->rcpts[k], RecipientState::bounced, reply, job->last_failure_mta,
-                      job->last_failure_host);
+        set_recipient(*e, r.index, RecipientState::bounced, reply, job->last_failure_mta, job->last_failure_host);
         continue;
       }
       e->q.last_reason = shared_text(reply.to_string());
-      set_recipient(*e, job->rcpts[k], RecipientState::deferred, reply, job->last_failure_mta, "");
+      set_recipient(*e, r.index, RecipientState::deferred, reply, job->last_failure_mta, "");
     }
     save_job_results(*e);
   }

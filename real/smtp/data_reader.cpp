@@ -8,8 +8,11 @@
 
 namespace mailsim::smtp {
 
-DataReader::DataReader(std::uint64_t max_size, std::size_t max_line)
-    : max_size_(max_size), max_line_(max_line) {}
+DataReader::DataReader(std::uint64_t max_size, std::size_t max_line, std::uint64_t expected_size)
+    : max_size_(max_size), max_line_(max_line) {
+  constexpr std::uint64_t kMaxRoom = 64 * 1024;
+  message_.reserve(static_cast<std::size_t>(std::min({expected_size, max_size, kMaxRoom})));
+}
 
 void DataReader::append(std::string_view bytes) {
   // Bytes past max_size are counted, not kept.

@@ -31,7 +31,10 @@ class DataReader {
 
   // `max_size`: octets of unstuffed message kept (more are counted, not
   // stored). `max_line`: RFC 5321's 1000 octets including CRLF.
-  explicit DataReader(std::uint64_t max_size, std::size_t max_line = 1000);
+  // `expected_size`: room taken at once (MAIL FROM's SIZE=, when the client
+  // gave one), at most max_size and 64 KiB: a client's claim must not make
+  // a session hold more than it sends.
+  explicit DataReader(std::uint64_t max_size, std::size_t max_line = 1000, std::uint64_t expected_size = 0);
 
   // Reads bytes up to and including the end-of-data line, or all of `in`.
   // Returns how many bytes of `in` were consumed: the rest (after the end of

@@ -517,7 +517,8 @@ void ServerSession::cmd_data(std::string_view arg) {
     send_error(syntax("Syntax: DATA"));
     return;
   }
-  data_.emplace(config_.max_message_size, kMaxTextLine);
+  // Room for the message the client announced, or for a short one.
+  data_.emplace(config_.max_message_size, kMaxTextLine, envelope_.declared_size.value_or(2048));
   set_state(ServerState::kData);
   send(make_reply(354, "", "End data with <CR><LF>.<CR><LF>"));
 }

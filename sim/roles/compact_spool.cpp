@@ -16,16 +16,17 @@ TextPool::Text TextPool::intern(const std::string& s) {
     if (auto live = it->second.lock()) return live;
     texts_.erase(it);
   }
-  // The last holder's release takes the text out of the pool before the
-  // buffer goes, so no key ever views freed memory.
-  auto* raw = new std::string(s);
-  Text text(raw, [this](const std::string* p) {
-    auto it = texts_.find(*p);
-    if (it != texts_.end() && it->first.data() == p->data()) texts_.erase(it);
-    delete p;
-  });
-  texts_.emplace(std::string_view(*raw), text);
+  auto node = std::make_shared<Node>(this, s);
+  Text text(node, &node->text);
+  texts_.emplace(std::string_view(node->text), text);
   return text;
+}
+
+// The last holder's release takes the text out of the pool before the
+// buffer goes, so no key ever views freed memory.
+TextPool::Node::~Node() {
+  auto it = pool->texts_.find(text);
+  if (it != pool->texts_.end() && it->first.data() == text.data()) pool->texts_.erase(it);
 }
 
 // ---- CompactSpool -------------------------------------------------------------------

@@ -31,7 +31,17 @@ class TextPool {
   std::size_t size() const { return texts_.size(); }
 
  private:
-  // Keys view the pooled buffers; a buffer's deleter erases its key first.
+  // A pooled text and the count of its holders in one allocation; the text
+  // is handed out through an aliasing pointer. Its destructor erases its key.
+  struct Node {
+    Node(TextPool* p, const std::string& s) : pool(p), text(s) {}
+    Node(const Node&) = delete;
+    Node& operator=(const Node&) = delete;
+    ~Node();
+    TextPool* pool;
+    std::string text;
+  };
+  // Keys view the pooled buffers; a node erases its key before its text goes.
   std::unordered_map<std::string_view, std::weak_ptr<const std::string>> texts_;
 };
 

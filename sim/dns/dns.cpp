@@ -121,6 +121,16 @@ DnsResolver::DnsResolver(Network& network, const DnsDatabase& database, HostId h
                          ResolverConfig config)
     : network_(network), database_(database), host_(host), server_(server), config_(config) {}
 
+const std::optional<Time>& DnsResolver::round_trip_to_server() {
+  if (round_trip_.generation != network_.topology_generation()) {
+    round_trip_.generation = network_.topology_generation();
+    const auto there = network_.route_latency(host_, *server_);
+    const auto back = network_.route_latency(*server_, host_);
+    round_trip_.time = there && back ? std::optional<Time>(*there + *back) : std::nullopt;
+  }
+  return round_trip_.time;
+}
+
 std::uint64_t DnsResolver::query(std::string_view raw_name, DnsType type, Callback done) {
   std::pair<std::string, DnsType> key{normalize_dns_name(raw_name), type};
   const std::string& name = key.first;
@@ -164,10 +174,9 @@ std::uint64_t DnsResolver::query(std::string_view raw_name, DnsType type, Callba
   Time delay = config_.local_delay;
   bool reachable = true;
   if (server_ && *server_ != host_) {
-    const auto there = network_.route_latency(host_, *server_);
-    const auto back = network_.route_latency(*server_, host_);
-    reachable = there && back && network_.host(*server_).up;
-    delay = reachable ? *there + *back : config_.timeout;
+    const auto& rtt = round_trip_to_server();
+    reachable = rtt && network_.host(*server_).up;
+    delay = reachable ? *rtt : config_.timeout;
   } else if (server_ && !network_.host(*server_).up) {
     reachable = false;
     delay = config_.timeout;

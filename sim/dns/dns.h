@@ -126,6 +126,14 @@ class DnsResolver {
     }
   };
   std::unordered_map<std::pair<std::string, DnsType>, Cached, KeyHash> cache_;
+  // The round trip to the server, as of a topology generation: every query
+  // not answered from the cache needs it, and routes rarely change.
+  struct RoundTrip {
+    std::uint64_t generation = ~std::uint64_t{0};
+    std::optional<Time> time;  // nullopt: no route there or back
+  };
+  RoundTrip round_trip_;
+  const std::optional<Time>& round_trip_to_server();
   std::uint64_t next_query_ = 1;  // ids are (host << 32) | n: unique in a run, reproducible
 };
 

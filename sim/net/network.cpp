@@ -321,6 +321,7 @@ constexpr std::uint32_t kSource = UINT32_MAX - 1;
 }  // namespace
 
 void Network::topology_changed() {
+  ++topology_generation_;
   for (auto& t : trees_) t.clear();
   for (auto& r : routes_) r.from = kNoHost;
 }

@@ -176,6 +176,10 @@ class Network {
   std::optional<Route> route(HostId from, HostId to) const;
   // The one-way latency of route(from, to), without building it.
   std::optional<Time> route_latency(HostId from, HostId to) const;
+  // Changes whenever a route may have changed (a host or link added, a link
+  // or a forwarding host going down or up): what a caller computed from
+  // routes stays right while this stays the same.
+  std::uint64_t topology_generation() const { return topology_generation_; }
 
   // ---- outages (take effect now; use the engine to schedule them) -------------
   // Down: every connection of the host is reset (see the model above);
@@ -318,6 +322,7 @@ class Network {
   // host each); forgotten whenever a host or link goes up or down, or the
   // topology grows.
   mutable std::vector<std::vector<std::uint32_t>> trees_;
+  std::uint64_t topology_generation_ = 0;
   // Dijkstra's (latency, hops, host), compared in that order (ties go to
   // fewer hops, then the lower host id), and its scratch vectors.
   struct PathKey {

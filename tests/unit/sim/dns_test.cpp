@@ -126,6 +126,40 @@ TEST_CASE("negative answers are cached, failures are not", "[dns]") {
   CHECK(answers.back().rcode == Rcode::kNxDomain);
 }
 
+TEST_CASE("the round trip to the DNS server follows the route as links go down and come back", "[dns]") {
+  World w;
+  const auto mta = w.net.add_host("mta");
+  const auto r1 = w.net.add_host("r1");
+  const auto r2 = w.net.add_host("r2");
+  const auto ns = w.net.add_host("ns");
+  const auto fast = w.net.add_link(mta, r1, 3 * kMillisecond);
+  w.net.add_link(r1, ns, 3 * kMillisecond);
+  const auto slow = w.net.add_link(mta, r2, 10 * kMillisecond);
+  w.net.add_link(r2, ns, 10 * kMillisecond);
+  w.db.add({"beta.example", DnsType::kMx, 60, 10, "mx.beta.example"});
+  DnsResolver resolver(w.net, w.db, mta, ns, ResolverConfig{2 * kSecond, kMillisecond});
+  // How long a query takes from now; the cache is emptied first.
+  auto trip = [&] {
+    resolver.flush_cache();
+    const Time asked = w.engine.now();
+    Time answered = -1;
+    Rcode rcode = Rcode::kNoError;
+    resolver.query("beta.example", DnsType::kMx, [&](const DnsAnswer& a) {
+      answered = w.engine.now();
+      rcode = a.rcode;
+    });
+    w.engine.run();
+    return std::pair{answered - asked, rcode};
+  };
+  CHECK(trip() == std::pair{12 * kMillisecond, Rcode::kNoError});
+  w.net.set_link_up(fast, false);
+  CHECK(trip() == std::pair{40 * kMillisecond, Rcode::kNoError});
+  w.net.set_link_up(slow, false);
+  CHECK(trip() == std::pair{2 * kSecond, Rcode::kServFail});  // no way there: the timeout
+  w.net.set_link_up(fast, true);
+  CHECK(trip() == std::pair{12 * kMillisecond, Rcode::kNoError});
+}
+
 TEST_CASE("without a DNS server host the answer comes after a small fixed delay", "[dns]") {
   World w;
   const auto mta = w.net.add_host("mta");

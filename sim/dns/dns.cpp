@@ -69,7 +69,9 @@ std::string reverse_name(Ipv4 a) {
 std::string normalize_dns_name(std::string_view name) {
   std::string out(name);
   if (out.size() > 1 && out.back() == '.') out.pop_back();
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  // DNS compares names case-insensitively in ASCII only (RFC 4343 §3).
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   return out;
 }
 
@@ -88,7 +90,10 @@ void DnsDatabase::add_blocklist(std::string zone, std::vector<Cidr> listed, std:
 }
 
 DnsAnswer DnsDatabase::lookup(std::string_view raw_name, DnsType type) const {
-  const std::string name = normalize_dns_name(raw_name);
+  return lookup_normalized(normalize_dns_name(raw_name), type);
+}
+
+DnsAnswer DnsDatabase::lookup_normalized(const std::string& name, DnsType type) const {
   DnsAnswer answer;
   for (const auto& bl : blocklists_) {
     if (!is_at_or_below(name, bl.zone)) continue;
@@ -183,7 +188,7 @@ std::uint64_t DnsResolver::query(std::string_view raw_name, DnsType type, Callba
   }
   DnsAnswer a;
   if (reachable) {
-    a = database_.lookup(name, type);
+    a = database_.lookup_normalized(name, type);
   } else {
     a.rcode = Rcode::kServFail;
   }

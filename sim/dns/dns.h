@@ -61,6 +61,9 @@ class DnsDatabase {
   // The authoritative answer. NXDOMAIN when neither the name nor any name
   // below it has records; NOERROR with no records when only other types exist.
   DnsAnswer lookup(std::string_view name, DnsType type) const;
+  // The same for a name already as normalize_dns_name() gives it (the
+  // resolver's, which it normalized for its cache).
+  DnsAnswer lookup_normalized(const std::string& name, DnsType type) const;
 
   const std::vector<DnsRecord>& records() const { return records_; }
 

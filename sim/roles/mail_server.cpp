@@ -301,7 +301,8 @@ class MailServer::Delivery final : public mta::LocalDelivery {
       p.received = mta::count_received(message);
       p.mailbox = inner_.mailbox_for(mta::local_part_of(recipient), mta::domain_of(recipient));
     }
-    const std::string key = lower(recipient);
+    // Keyed by the recipient exactly as the MTA names it in its Delivered event.
+    const std::string& key = recipient;
     inner_.deliver(recipient, message, [this, key, p = std::move(p), done = std::move(done)](mta::LocalDeliveryResult r) {
       if (r.kind == mta::LocalDeliveryResult::Kind::delivered) server_.pending_deliveries_[key] = p;
       done(std::move(r));
@@ -498,18 +499,17 @@ void MailServer::on_mta_event(const mta::MtaEvent& e) {
        std::holds_alternative<ev::BounceDropped>(e.what) || std::holds_alternative<ev::LoopDetected>(e.what) ||
        std::holds_alternative<ev::RelayDenied>(e.what) || std::holds_alternative<ev::RecipientRejected>(e.what)))
     return trace.count(EventKind::kNote);
-  auto queue = [&](EventKind kind, const std::string& id, std::string state, std::vector<std::string> rcpts,
-                   std::string reason, Time retry_at = 0, int attempt = -1) {
+  // A queue event: `fill` writes its state, recipients, reason (and retry
+  // time and attempt, when it has them) only when somebody reads the kind.
+  auto queue = [&](EventKind kind, const std::string& id, auto&& fill) {
     if (!trace.wants(kind)) return trace.count(kind);
     QueuePayload q;
     q.queue_id = id;
-    q.state = std::move(state);
-    q.recipients = std::move(rcpts);
-    q.reason = std::move(reason);
-    q.retry_at = retry_at;
+    q.attempt = -1;
+    fill(q);
     const mta::QueueEntry* entry = mta_ ? mta_->find(id) : nullptr;
     if (entry != nullptr) q.sender = entry->sender;
-    q.attempt = attempt >= 0 ? attempt : entry != nullptr ? entry->attempts : 0;
+    if (q.attempt < 0) q.attempt = entry != nullptr ? entry->attempts : 0;
     ctx_.trace.record(kind, host, 0, std::move(q));
   };
   auto sender_of = [&](const std::string& id) {
@@ -530,12 +530,13 @@ void MailServer::on_mta_event(const mta::MtaEvent& e) {
           },
           [&](const ev::StateChanged& s) {
             if (s.to != mta::QueueState::active) return;  // deferred and the end are told by their own events
-            if (!trace.wants(EventKind::kQueue)) return trace.count(EventKind::kQueue);
-            std::vector<std::string> pending;
-            if (const auto* entry = mta_ ? mta_->find(s.id) : nullptr)
-              for (const auto& r : entry->recipients)
-                if (!r.done()) pending.push_back(r.address);
-            queue(EventKind::kQueue, s.id, "active", pending, "delivery attempt");
+            queue(EventKind::kQueue, s.id, [&](QueuePayload& q) {
+              q.state = "active";
+              if (const auto* entry = mta_ ? mta_->find(s.id) : nullptr)
+                for (const auto& r : entry->recipients)
+                  if (!r.done()) q.recipients.push_back(r.address);
+              q.reason = "delivery attempt";
+            });
           },
           [&](const ev::RecipientUpdated&) {},
           [&](const ev::RouteChosen& r) {
@@ -548,19 +549,36 @@ void MailServer::on_mta_event(const mta::MtaEvent& e) {
             ctx_.note(host, "reuses the open connection to " + c.host + " [" + c.address + "] for letter " + c.id +
                                 " (letter number " + std::to_string(c.message_number) + " on it)");
           },
-          [&](const ev::Deferred& d) { queue(EventKind::kQueue, d.id, "deferred", {}, d.reason); },
+          [&](const ev::Deferred& d) {
+            queue(EventKind::kQueue, d.id, [&](QueuePayload& q) {
+              q.state = "deferred";
+              q.reason = d.reason;
+            });
+          },
           [&](const ev::RetryScheduled& r) {
-            queue(EventKind::kRetry, r.id, "deferred", {}, "", ctx_.clock.to_sim(r.at), r.attempt);
+            queue(EventKind::kRetry, r.id, [&](QueuePayload& q) {
+              q.state = "deferred";
+              q.retry_at = ctx_.clock.to_sim(r.at);
+              q.attempt = r.attempt;
+            });
           },
           [&](const ev::Delivered& d) {
-            const auto it = pending_deliveries_.find(lower(d.recipient));
+            const auto it = pending_deliveries_.find(d.recipient);
             if (it == pending_deliveries_.end()) {
-              queue(EventKind::kQueue, d.id, "sent", {d.recipient}, "to " + d.where + ": " + d.reply);
+              queue(EventKind::kQueue, d.id, [&](QueuePayload& q) {
+                q.state = "sent";
+                q.recipients = {d.recipient};
+                q.reason = "to " + d.where + ": " + d.reply;
+              });
               return;
             }
-            const PendingDelivery p = it->second;
+            const PendingDelivery p = std::move(it->second);
             pending_deliveries_.erase(it);
-            queue(EventKind::kQueue, d.id, "delivered", {d.recipient}, "into the " + d.where);
+            queue(EventKind::kQueue, d.id, [&](QueuePayload& q) {
+              q.state = "delivered";
+              q.recipients = {d.recipient};
+              q.reason = "into the " + d.where;
+            });
             if (!trace.wants(EventKind::kDelivery)) {
               trace.count(EventKind::kDelivery);
               return record_mailbox(p.mailbox, "stored", p.message_id, "");
@@ -576,7 +594,11 @@ void MailServer::on_mta_event(const mta::MtaEvent& e) {
             record_mailbox(p.mailbox, "stored", p.message_id, "");
           },
           [&](const ev::Bounced& b) {
-            queue(EventKind::kQueue, b.id, "bounced", {b.recipient}, b.status + " " + b.diagnostic);
+            queue(EventKind::kQueue, b.id, [&](QueuePayload& q) {
+              q.state = "bounced";
+              q.recipients = {b.recipient};
+              q.reason = b.status + " " + b.diagnostic;
+            });
             const std::string sender = sender_of(b.id);
             if (sender.empty()) return;  // a failed bounce is not bounced again (RFC 3464 §2)
             if (!trace.wants(EventKind::kBounce)) return trace.count(EventKind::kBounce);
@@ -606,7 +628,12 @@ void MailServer::on_mta_event(const mta::MtaEvent& e) {
             ctx_.note(host, "refuses to relay for " + r.client + " to " + r.recipient + " (not our domain, client not ours)");
           },
           [&](const ev::RecipientRejected& r) { ctx_.note(host, "rejects " + r.recipient + " from " + r.client + ": " + r.reply); },
-          [&](const ev::Removed& r) { queue(EventKind::kQueue, r.id, "removed", {}, "every recipient is done"); },
+          [&](const ev::Removed& r) {
+            queue(EventKind::kQueue, r.id, [&](QueuePayload& q) {
+              q.state = "removed";
+              q.reason = "every recipient is done";
+            });
+          },
       },
       e.what);
 }

@@ -136,24 +136,56 @@ const std::optional<Time>& DnsResolver::round_trip_to_server() {
   return round_trip_.time;
 }
 
+DnsResolver::Cached* DnsResolver::find_cached(const std::string& name, DnsType type) {
+  if (cache_index_.empty()) return nullptr;
+  const std::size_t hash = cache_hash(name, type);
+  const std::size_t mask = cache_index_.size() - 1;
+  for (std::size_t i = hash & mask; cache_index_[i] != 0; i = (i + 1) & mask) {
+    CacheEntry& e = cache_[cache_index_[i] - 1];
+    if (e.hash == hash && e.type == type && e.name == name) return &e.cached;
+  }
+  return nullptr;
+}
+
+DnsResolver::Cached& DnsResolver::cache_entry(const std::string& name, DnsType type) {
+  if (Cached* c = find_cached(name, type)) return *c;
+  // At most three quarters full: probes stay short.
+  if ((cache_.size() + 1) * 4 > cache_index_.size() * 3) {
+    cache_index_.assign(std::max<std::size_t>(16, cache_index_.size() * 2), 0);
+    const std::size_t mask = cache_index_.size() - 1;
+    for (std::size_t n = 0; n < cache_.size(); ++n) {
+      std::size_t i = cache_[n].hash & mask;
+      while (cache_index_[i] != 0) i = (i + 1) & mask;
+      cache_index_[i] = static_cast<std::uint32_t>(n + 1);
+    }
+  }
+  const std::size_t hash = cache_hash(name, type);
+  const std::size_t mask = cache_index_.size() - 1;
+  std::size_t i = hash & mask;
+  while (cache_index_[i] != 0) i = (i + 1) & mask;
+  cache_.push_back(CacheEntry{hash, type, name, {}});
+  cache_index_[i] = static_cast<std::uint32_t>(cache_.size());
+  return cache_.back().cached;
+}
+
 std::uint64_t DnsResolver::query(std::string_view raw_name, DnsType type, Callback done) {
   std::pair<std::string, DnsType> key{normalize_dns_name(raw_name), type};
   const std::string& name = key.first;
   const std::uint64_t id = (static_cast<std::uint64_t>(host_) << 32) | next_query_++;
   Engine& engine = network_.engine();
 
-  auto it = cache_.find(key);
+  const Cached* hit = find_cached(name, type);
   // An expired answer is not used; its entry stays, to be overwritten by
   // the fresh answer (most letters of a day find their answer expired:
   // erasing and adding the entry again cost two allocations each time).
-  if (it != cache_.end() && it->second.expires <= engine.now()) it = cache_.end();
+  if (hit != nullptr && hit->expires <= engine.now()) hit = nullptr;
   if (network_.trace().wants(EventKind::kDnsQuery)) {
     DnsPayload q;
     q.name = name;
     q.type = std::string(dns_type_name(type));
     q.server = server_ ? network_.host(*server_).name : "";
     q.query_id = id;
-    q.cached = it != cache_.end();
+    q.cached = hit != nullptr;
     network_.trace().record(EventKind::kDnsQuery, network_.host(host_).name, 0, q);
   } else {
     network_.trace().count(EventKind::kDnsQuery);
@@ -161,11 +193,11 @@ std::uint64_t DnsResolver::query(std::string_view raw_name, DnsType type, Callba
 
   // The answer, the name and the callback move into the event that
   // delivers them (a query is asked for every delivery attempt).
-  if (it != cache_.end()) {
-    DnsAnswer a = it->second.answer;
+  if (hit != nullptr) {
+    DnsAnswer a = hit->answer;
     a.from_cache = true;
     // TTLs count down while cached (RFC 1035 §3.2.1).
-    const auto elapsed = static_cast<std::uint32_t>((engine.now() - it->second.stored) / kSecond);
+    const auto elapsed = static_cast<std::uint32_t>((engine.now() - hit->stored) / kSecond);
     for (auto& r : a.records) r.ttl = r.ttl > elapsed ? r.ttl - elapsed : 0;
     engine.schedule_in(
         0,
@@ -205,7 +237,7 @@ std::uint64_t DnsResolver::query(std::string_view raw_name, DnsType type, Callba
           if (ttl > 0) {
             // Assigned member by member: an expired entry's records and
             // their strings keep their room, and the copy allocates nothing.
-            Cached& c = cache_[key];
+            Cached& c = cache_entry(key.first, key.second);
             c.answer = a;
             c.expires = now + ttl;
             c.stored = now;

@@ -106,7 +106,10 @@ class DnsResolver {
   // Returns the query id used in the trace (`query_id`).
   std::uint64_t query(std::string_view name, DnsType type, Callback done);
 
-  void flush_cache() { cache_.clear(); }
+  void flush_cache() {
+    cache_.clear();
+    cache_index_.clear();
+  }
   HostId host() const { return host_; }
 
  private:
@@ -122,13 +125,27 @@ class DnsResolver {
   HostId host_;
   std::optional<HostId> server_;
   ResolverConfig config_;
-  // By (name, type); looked up for every delivery attempt, never walked.
-  struct KeyHash {
-    std::size_t operator()(const std::pair<std::string, DnsType>& k) const {
-      return std::hash<std::string>{}(k.first) * 31 + static_cast<std::size_t>(k.second);
-    }
+  // The cache, by (name, type): looked up for every delivery attempt, never
+  // walked. The entries lie in one vector, found through an open-addressing
+  // index of their positions. A resolver's cache is cold when its host's
+  // next letter asks (a thousand hosts take turns): this finds an answer in
+  // the index's line and the entry's, where a hash table's bucket, the node
+  // before and the node itself lay apart.
+  struct CacheEntry {
+    std::size_t hash = 0;
+    DnsType type{};
+    std::string name;
+    Cached cached;
   };
-  std::unordered_map<std::pair<std::string, DnsType>, Cached, KeyHash> cache_;
+  static std::size_t cache_hash(const std::string& name, DnsType type) {
+    return std::hash<std::string>{}(name) * 31 + static_cast<std::size_t>(type);
+  }
+  // The entry for (name, type), nullptr if there is none.
+  Cached* find_cached(const std::string& name, DnsType type);
+  // The entry for (name, type), added (empty) if there is none.
+  Cached& cache_entry(const std::string& name, DnsType type);
+  std::vector<CacheEntry> cache_;
+  std::vector<std::uint32_t> cache_index_;  // power-of-two size; position in cache_ + 1, 0: free
   // The round trip to the server, as of a topology generation: every query
   // not answered from the cache needs it, and routes rarely change.
   struct RoundTrip {

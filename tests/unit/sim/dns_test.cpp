@@ -4,6 +4,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <map>
+#include <string>
+
 using namespace mailsim::sim;
 
 namespace {
@@ -158,6 +161,46 @@ TEST_CASE("the round trip to the DNS server follows the route as links go down a
   CHECK(trip() == std::pair{2 * kSecond, Rcode::kServFail});  // no way there: the timeout
   w.net.set_link_up(fast, true);
   CHECK(trip() == std::pair{12 * kMillisecond, Rcode::kNoError});
+}
+
+TEST_CASE("the resolver's cache keeps every name and type as it grows", "[dns]") {
+  World w;
+  const auto mta = w.net.add_host("mta");
+  const auto ns = w.net.add_host("ns");
+  w.net.add_link(mta, ns, 1 * kMillisecond);
+  constexpr int kNames = 100;  // several times the cache's first room
+  for (int i = 0; i < kNames; ++i) {
+    const std::string name = "host" + std::to_string(i) + ".example";
+    w.db.add({name, DnsType::kA, 3600, 0, "10.0.1." + std::to_string(i)});
+    w.db.add({name, DnsType::kMx, 3600, 10, name});
+  }
+  DnsResolver resolver(w.net, w.db, mta, ns);
+  std::map<std::string, DnsAnswer> answers;  // by "type name"
+  auto ask_all = [&] {
+    answers.clear();
+    for (int i = 0; i < kNames; ++i)
+      for (const DnsType type : {DnsType::kA, DnsType::kMx}) {
+        const std::string name = "Host" + std::to_string(i) + ".Example.";  // the cache's key is the normalized name
+        resolver.query(name, type, [&answers, name, type](const DnsAnswer& a) {
+          answers[std::string(dns_type_name(type)) + " " + name] = a;
+        });
+      }
+    w.engine.run();
+  };
+  ask_all();
+  REQUIRE(answers.size() == 2 * kNames);
+  for (const auto& [key, a] : answers) CHECK_FALSE(a.from_cache);
+  ask_all();  // every one again: all from the cache, each with its own records
+  REQUIRE(answers.size() == 2 * kNames);
+  for (int i = 0; i < kNames; ++i) {
+    const std::string name = "Host" + std::to_string(i) + ".Example.";
+    const DnsAnswer& a = answers.at("A " + name);
+    const DnsAnswer& mx = answers.at("MX " + name);
+    CHECK(a.from_cache);
+    CHECK(mx.from_cache);
+    CHECK(a.records.at(0).value == "10.0.1." + std::to_string(i));
+    CHECK(mx.records.at(0).value == "host" + std::to_string(i) + ".example");
+  }
 }
 
 TEST_CASE("without a DNS server host the answer comes after a small fixed delay", "[dns]") {

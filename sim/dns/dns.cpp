@@ -152,20 +152,19 @@ DnsResolver::Cached& DnsResolver::cache_entry(const std::string& name, DnsType t
   // At most three quarters full: probes stay short.
   if ((cache_.size() + 1) * 4 > cache_index_.size() * 3) {
     cache_index_.assign(std::max<std::size_t>(16, cache_index_.size() * 2), 0);
-    const std::size_t mask = cache_index_.size() - 1;
-    for (std::size_t n = 0; n < cache_.size(); ++n) {
-      std::size_t i = cache_[n].hash & mask;
-      while (cache_index_[i] != 0) i = (i + 1) & mask;
-      cache_index_[i] = static_cast<std::uint32_t>(n + 1);
-    }
+    for (std::size_t n = 0; n < cache_.size(); ++n) free_index_slot(cache_[n].hash) = static_cast<std::uint32_t>(n + 1);
   }
   const std::size_t hash = cache_hash(name, type);
+  cache_.push_back(CacheEntry{hash, type, name, {}});
+  free_index_slot(hash) = static_cast<std::uint32_t>(cache_.size());
+  return cache_.back().cached;
+}
+
+std::uint32_t& DnsResolver::free_index_slot(std::size_t hash) {
   const std::size_t mask = cache_index_.size() - 1;
   std::size_t i = hash & mask;
   while (cache_index_[i] != 0) i = (i + 1) & mask;
-  cache_.push_back(CacheEntry{hash, type, name, {}});
-  cache_index_[i] = static_cast<std::uint32_t>(cache_.size());
-  return cache_.back().cached;
+  return cache_index_[i];
 }
 
 std::uint64_t DnsResolver::query(std::string_view raw_name, DnsType type, Callback done) {

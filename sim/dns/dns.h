@@ -144,6 +144,8 @@ class DnsResolver {
   Cached* find_cached(const std::string& name, DnsType type);
   // The entry for (name, type), added (empty) if there is none.
   Cached& cache_entry(const std::string& name, DnsType type);
+  // The first free place in cache_index_ on `hash`'s probe sequence.
+  std::uint32_t& free_index_slot(std::size_t hash);
   std::vector<CacheEntry> cache_;
   std::vector<std::uint32_t> cache_index_;  // power-of-two size; position in cache_ + 1, 0: free
   // The round trip to the server, as of a topology generation: every query

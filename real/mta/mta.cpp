@@ -716,11 +716,7 @@ void Mta::try_hop(std::shared_ptr<Job> job) {
                             auto reply = make_reply(550, "5.4.4",
                                                     "Host or domain name not found: " + hop.host +
                                                         " has no MX and no address record");
-                            for (auto& r : job->rcpts) {
-                              if (r.final) continue;
-                              r.final = true;
-                              set_recipient(*e, r.index, RecipientState::bounced, reply, "", "");
-                            }
+                            bounce_open_recipients(*e, *job, reply);
                             return finish_remote_job(job);
                           }
                           job->last_failure = make_reply(
@@ -745,11 +741,7 @@ void Mta::try_hop(std::shared_ptr<Job> job) {
                             if (job->hop == 0) {
                               emit(event::LoopDetected{job->id, why});
                               auto reply = make_reply(554, "5.4.6", why);
-                              for (auto& r : job->rcpts) {
-                                if (r.final) continue;
-                                r.final = true;
-                                set_recipient(*e, r.index, RecipientState::bounced, reply, "", "");
-                              }
+                              bounce_open_recipients(*e, *job, reply);
                             }
                             job->hop = job->route.hops.size();
                             return finish_remote_job(job);
@@ -874,6 +866,14 @@ void Mta::park_connection(std::unique_ptr<Connection> conn, const std::string& h
                                  }
                                }));
   idle_.emplace(key, std::move(rec));
+}
+
+void Mta::bounce_open_recipients(Entry& e, Job& job, const Reply& reply) {
+  for (auto& r : job.rcpts) {
+    if (r.final) continue;
+    r.final = true;
+    set_recipient(e, r.index, RecipientState::bounced, reply, "", "");
+  }
 }
 
 void Mta::finish_remote_job(std::shared_ptr<Job> job) {

@@ -194,6 +194,8 @@ class Mta {
   void try_address(std::shared_ptr<Job> job, std::vector<std::string> addresses, std::size_t index);
   void send_on(std::shared_ptr<Job> job, std::unique_ptr<Connection> conn, std::string address, int uses);
   void finish_remote_job(std::shared_ptr<Job> job);
+  // Bounces, with `reply`, every recipient of `job` not yet delivered or bounced.
+  void bounce_open_recipients(Entry& e, Job& job, const Reply& reply);
   void park_connection(std::unique_ptr<Connection> conn, const std::string& host, std::uint16_t port,
                        std::string address, int uses);
   OpenRequest open_request(const NextHop& hop, const std::string& address) const;

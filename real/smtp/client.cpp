@@ -52,7 +52,7 @@ ServerCapabilities ServerCapabilities::from_ehlo(const Reply& reply) {
     // "KEYWORD [argument]", read in place (keywords are case-insensitive).
     auto [word, arg] = split_command_view(line);
     // Some old servers write "AUTH=PLAIN LOGIN"; read it like "AUTH PLAIN LOGIN".
-    if (word.size() > 5 && iequals(word.substr(0, 5), "AUTH=")) {
+    if (istarts_with(word, "AUTH=")) {
       word = word.substr(0, 4);
       arg = line.substr(5);
     }

@@ -1,6 +1,8 @@
 // Simulated DNS database and caching resolver (see dns.h).
 #include "sim/dns/dns.h"
 
+#include "real/codec/ascii.h"
+
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -67,12 +69,8 @@ std::string reverse_name(Ipv4 a) {
 }
 
 std::string normalize_dns_name(std::string_view name) {
-  std::string out(name);
-  if (out.size() > 1 && out.back() == '.') out.pop_back();
-  // DNS compares names case-insensitively in ASCII only (RFC 4343 §3).
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
+  if (name.size() > 1 && name.back() == '.') name.remove_suffix(1);
+  return codec::to_lower(name);  // ASCII only, as DNS compares names (RFC 4343 §3)
 }
 
 void DnsDatabase::add(DnsRecord record) {
@@ -136,9 +134,8 @@ const std::optional<Time>& DnsResolver::round_trip_to_server() {
   return round_trip_.time;
 }
 
-DnsResolver::Cached* DnsResolver::find_cached(const std::string& name, DnsType type) {
+DnsResolver::Cached* DnsResolver::find_cached(std::size_t hash, const std::string& name, DnsType type) {
   if (cache_index_.empty()) return nullptr;
-  const std::size_t hash = cache_hash(name, type);
   const std::size_t mask = cache_index_.size() - 1;
   for (std::size_t i = hash & mask; cache_index_[i] != 0; i = (i + 1) & mask) {
     CacheEntry& e = cache_[cache_index_[i] - 1];
@@ -148,13 +145,13 @@ DnsResolver::Cached* DnsResolver::find_cached(const std::string& name, DnsType t
 }
 
 DnsResolver::Cached& DnsResolver::cache_entry(const std::string& name, DnsType type) {
-  if (Cached* c = find_cached(name, type)) return *c;
+  const std::size_t hash = cache_hash(name, type);
+  if (Cached* c = find_cached(hash, name, type)) return *c;
   // At most three quarters full: probes stay short.
   if ((cache_.size() + 1) * 4 > cache_index_.size() * 3) {
     cache_index_.assign(std::max<std::size_t>(16, cache_index_.size() * 2), 0);
     for (std::size_t n = 0; n < cache_.size(); ++n) free_index_slot(cache_[n].hash) = static_cast<std::uint32_t>(n + 1);
   }
-  const std::size_t hash = cache_hash(name, type);
   cache_.push_back(CacheEntry{hash, type, name, {}});
   free_index_slot(hash) = static_cast<std::uint32_t>(cache_.size());
   return cache_.back().cached;
@@ -173,7 +170,7 @@ std::uint64_t DnsResolver::query(std::string_view raw_name, DnsType type, Callba
   const std::uint64_t id = (static_cast<std::uint64_t>(host_) << 32) | next_query_++;
   Engine& engine = network_.engine();
 
-  const Cached* hit = find_cached(name, type);
+  const Cached* hit = find_cached(cache_hash(name, type), name, type);
   // An expired answer is not used; its entry stays, to be overwritten by
   // the fresh answer (most letters of a day find their answer expired:
   // erasing and adding the entry again cost two allocations each time).

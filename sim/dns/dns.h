@@ -140,8 +140,8 @@ class DnsResolver {
   static std::size_t cache_hash(const std::string& name, DnsType type) {
     return std::hash<std::string>{}(name) * 31 + static_cast<std::size_t>(type);
   }
-  // The entry for (name, type), nullptr if there is none.
-  Cached* find_cached(const std::string& name, DnsType type);
+  // The entry for (name, type), whose cache_hash() is `hash`; nullptr if there is none.
+  Cached* find_cached(std::size_t hash, const std::string& name, DnsType type);
   // The entry for (name, type), added (empty) if there is none.
   Cached& cache_entry(const std::string& name, DnsType type);
   // The first free place in cache_index_ on `hash`'s probe sequence.

@@ -302,8 +302,7 @@ class MailServer::Delivery final : public mta::LocalDelivery {
       p.mailbox = inner_.mailbox_for(mta::local_part_of(recipient), mta::domain_of(recipient));
     }
     // Keyed by the recipient exactly as the MTA names it in its Delivered event.
-    const std::string& key = recipient;
-    inner_.deliver(recipient, message, [this, key, p = std::move(p), done = std::move(done)](mta::LocalDeliveryResult r) {
+    inner_.deliver(recipient, message, [this, key = recipient, p = std::move(p), done = std::move(done)](mta::LocalDeliveryResult r) {
       if (r.kind == mta::LocalDeliveryResult::Kind::delivered) server_.pending_deliveries_[key] = p;
       done(std::move(r));
     });

@@ -60,6 +60,16 @@ EventId Engine::schedule_in(Time delay, Callback callback, std::string_view labe
   return schedule_at(now_ + delay, std::move(callback), label);
 }
 
+void Engine::at_instant_end(Callback callback) { instant_end_.push_back(std::move(callback)); }
+
+void Engine::run_instant_end() {
+  // Swapped out first: a hook may add hooks (they run next time round).
+  instant_end_running_.swap(instant_end_);
+  ++events_run_;
+  for (Callback& hook : instant_end_running_) hook();
+  instant_end_running_.clear();
+}
+
 const Engine::Slot* Engine::live_slot(EventId id) const {
   if (!id) return nullptr;
   const std::uint64_t slot = id.value & ((std::uint64_t{1} << kSlotBits) - 1);
@@ -130,6 +140,7 @@ void Engine::pop_front() {
 std::optional<Time> Engine::next_time() const {
   drop_stale();
   const HeapKey* next = front();
+  if (instant_end_next(next)) return now_;
   if (next == nullptr) return std::nullopt;
   return next->at;
 }
@@ -137,6 +148,10 @@ std::optional<Time> Engine::next_time() const {
 bool Engine::step() {
   drop_stale();
   const HeapKey* next = front();
+  if (instant_end_next(next)) {
+    run_instant_end();
+    return true;
+  }
   if (next == nullptr) return false;
   run_front(*next);
   return true;
@@ -164,11 +179,12 @@ RunResult Engine::run(RunLimits limits) {
   while (true) {
     drop_stale();
     const HeapKey* next = front();
-    if (next == nullptr) {
+    const bool hooks = instant_end_next(next);
+    if (next == nullptr && !hooks) {
       result.reason = StopReason::kIdle;
       break;
     }
-    if (next->at > limits.until) {
+    if ((hooks ? now_ : next->at) > limits.until) {
       result.reason = StopReason::kTimeLimit;
       break;
     }
@@ -176,7 +192,10 @@ RunResult Engine::run(RunLimits limits) {
       result.reason = StopReason::kEventLimit;
       break;
     }
-    run_front(*next);  // the front just found: no second look for stale keys
+    if (hooks)
+      run_instant_end();
+    else
+      run_front(*next);  // the front just found: no second look for stale keys
     ++result.events;
     if (stop_requested_) {
       result.reason = StopReason::kStopped;

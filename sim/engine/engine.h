@@ -65,6 +65,13 @@ class Engine {
   // Runs `callback` after `delay` (>= 0) microseconds.
   EventId schedule_in(Time delay, Callback callback, std::string_view label = {});
 
+  // Runs `callback` once every event for the current time has run (and any
+  // those schedule for it), before the clock moves on: "when this instant is
+  // over". The network sends its delayed ACKs so, after every application
+  // had its say. Hooks added while hooks run go after them, and after the
+  // events they schedule for now. A hook counts as one event in a run.
+  void at_instant_end(Callback callback);
+
   // Removes a pending event. Returns true if it was pending (it will not run);
   // false if it already ran, was cancelled, or never existed.
   bool cancel(EventId id);
@@ -82,8 +89,8 @@ class Engine {
   // Makes the current run()/run_until() return after the running callback.
   void stop() { stop_requested_ = true; }
 
-  bool idle() const { return live_ == 0; }
-  std::size_t pending_count() const { return live_; }
+  bool idle() const { return live_ == 0 && instant_end_.empty(); }
+  std::size_t pending_count() const { return live_ + instant_end_.size(); }
   // Time of the earliest pending event.
   std::optional<Time> next_time() const;
   // Events run since construction.
@@ -128,6 +135,13 @@ class Engine {
   void pop_front();
   // Runs the event at `top` (the front(), after drop_stale()).
   void run_front(HeapKey top);
+  // True when the instant-end hooks come next: there are some, and nothing
+  // else is left for now_ (`next` is the front(), after drop_stale()).
+  bool instant_end_next(const HeapKey* next) const {
+    return !instant_end_.empty() && (next == nullptr || next->at > now_);
+  }
+  // Runs the hooks added so far (one event).
+  void run_instant_end();
   const std::string* intern(std::string_view label);
 
   Time now_ = 0;
@@ -139,6 +153,7 @@ class Engine {
   mutable std::size_t now_head_ = 0;
   std::vector<Slot> slots_;
   std::vector<std::uint32_t> free_slots_;
+  std::vector<Callback> instant_end_, instant_end_running_;
   std::size_t live_ = 0;  // pending events (heap entries that are not tombstones)
   std::deque<std::string> label_store_;
   std::unordered_map<std::string_view, const std::string*> labels_;  // views into label_store_

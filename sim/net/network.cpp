@@ -1038,27 +1038,32 @@ void Network::schedule_ack_check(ConnId id, int side) {
   if (e.ack_check_pending) return;
   e.ack_check_pending = true;
   ++conn.pending_events;
-  // After the application had its say in this same instant: if it answered,
-  // its data carried the ACK and no pure ACK is needed (delayed ACK, RFC 1122 §4.2.3.2).
-  engine_.schedule_in(
-      0,
-      [this, key = end_key(id, side)] {
-        Conn& c = *conns_.at(key_conn(key));
-        const int at_side = key_side(key);
-        --c.pending_events;
-        End& en = c.ends[at_side];
-        en.ack_check_pending = false;
-        const bool forced = en.ack_forced;
-        en.ack_forced = false;
-        if ((en.alive || (en.fin_received && en.fin_acked)) && (forced || en.ack_sent != en.rcv_nxt)) {
-          Segment ack_only;
-          ack_only.seq = en.snd_nxt;
-          ack_only.flags = kAck;
-          transmit(c, at_side, ack_only);
-        }
-        maybe_retire(c);
-      },
-      "delayed ack");
+  // When this instant is over, every application has had its say: if one
+  // answered, its data carried the ACK and no pure ACK is needed (delayed
+  // ACK, RFC 1122 §4.2.3.2, with the delay cut to the end of the instant).
+  if (ack_checks_.empty()) engine_.at_instant_end([this] { run_ack_checks(); });
+  ack_checks_.push_back(end_key(id, side));
+}
+
+void Network::run_ack_checks() {
+  ack_checks_running_.swap(ack_checks_);  // a check's ACK may make more checks: they wait for the next hook
+  for (const std::uint64_t key : ack_checks_running_) {
+    Conn& c = *conns_.at(key_conn(key));
+    const int at_side = key_side(key);
+    --c.pending_events;
+    End& en = c.ends[at_side];
+    en.ack_check_pending = false;
+    const bool forced = en.ack_forced;
+    en.ack_forced = false;
+    if ((en.alive || (en.fin_received && en.fin_acked)) && (forced || en.ack_sent != en.rcv_nxt)) {
+      Segment ack_only;
+      ack_only.seq = en.snd_nxt;
+      ack_only.flags = kAck;
+      transmit(c, at_side, ack_only);
+    }
+    maybe_retire(c);
+  }
+  ack_checks_running_.clear();
 }
 
 void Network::arm_rto(Conn& c, int side) {
@@ -1142,6 +1147,13 @@ void Network::kill_end(Conn& c, int side, std::string_view reason, bool record) 
   if (handler) handler(reason);
 }
 
+void Network::release_doomed() {
+  // Out of the member first: a handler's last owner may close other
+  // connections as it goes, and their handlers wait for the next hook.
+  std::vector<DoomedHandlers> going;
+  going.swap(doomed_);
+}
+
 void Network::maybe_finished(Conn& c) {
   for (auto& e : c.ends) {
     const bool done = !e.alive || (e.fin_sent && e.fin_acked && e.fin_received);
@@ -1151,13 +1163,12 @@ void Network::maybe_finished(Conn& c) {
     if (e.alive) {
       e.alive = false;
       stop_rto(e);
-      // Handlers are dropped in a later event: one of them may be running now.
-      auto doomed = std::make_shared<std::tuple<decltype(e.on_data), decltype(e.on_peer_closed), decltype(e.on_reset)>>(
-          std::move(e.on_data), std::move(e.on_peer_closed), std::move(e.on_reset));
+      // Handlers are dropped when the instant is over: one of them may be running now.
+      if (doomed_.empty()) engine_.at_instant_end([this] { release_doomed(); });
+      doomed_.push_back(DoomedHandlers{std::move(e.on_data), std::move(e.on_peer_closed), std::move(e.on_reset)});
       e.on_data = nullptr;
       e.on_peer_closed = nullptr;
       e.on_reset = nullptr;
-      engine_.schedule_in(0, [doomed] {}, "release handlers");
     }
   }
   if (!c.port_released && c.ends[0].host != kNoHost) {

@@ -261,6 +261,7 @@ class Network {
   void stop_rto(End& e);
   void on_rto(ConnId id, int side);
   void schedule_ack_check(ConnId id, int side);
+  void run_ack_checks();  // the instant is over: a pure ACK from each end that still owes one
   void kill_end(Conn& c, int side, std::string_view reason, bool record);
   void finish_connect(Conn& c, ConnectStatus status, std::string reason);
   void maybe_finished(Conn& c);
@@ -315,6 +316,17 @@ class Network {
   // the roles still hold keep answering.
   std::deque<Remains> retired_;  // by id - 1 (ids are handed out in order); no node per connection
   std::vector<ConnId> to_retire_;
+  // Ends (end keys) owing an ACK check when this instant is over, in the
+  // order they came to owe it; the second vector is the list being run.
+  std::vector<std::uint64_t> ack_checks_, ack_checks_running_;
+  // Handlers of ends that finished in this instant, dropped when it is over.
+  struct DoomedHandlers {
+    std::shared_ptr<const std::function<void(std::string_view)>> on_data;
+    std::function<void()> on_peer_closed;
+    std::function<void(std::string_view)> on_reset;
+  };
+  std::vector<DoomedHandlers> doomed_;
+  void release_doomed();
   ConnId next_conn_ = 1;
   // links of each host, in link order (Dijkstra visits them in that order)
   std::vector<std::vector<LinkId>> adjacency_;

@@ -35,6 +35,35 @@ TEST_CASE("an event scheduled for now runs after the events already due now", "[
   CHECK(order == std::vector<int>{1, 2, 3});
 }
 
+TEST_CASE("an instant-end hook runs once everything due now has run, before the clock moves", "[engine]") {
+  Engine engine;
+  std::vector<std::string> order;
+  engine.schedule_at(10, [&] {
+    order.push_back("10a");
+    engine.at_instant_end([&] {
+      order.push_back("end of 10");
+      // A hook's own hooks and its events for now still come before 20.
+      engine.schedule_in(0, [&] { order.push_back("10 from the hook"); });
+      engine.at_instant_end([&] { order.push_back("second end of 10"); });
+    });
+    engine.schedule_in(0, [&] { order.push_back("10c"); });
+  });
+  engine.schedule_at(10, [&] { order.push_back("10b"); });
+  engine.schedule_at(20, [&] { order.push_back("20"); });
+  CHECK_FALSE(engine.idle());
+  CHECK(engine.run_until(10).reason == StopReason::kTimeLimit);
+  CHECK(order == std::vector<std::string>{"10a", "10b", "10c", "end of 10", "10 from the hook", "second end of 10"});
+  CHECK(engine.now() == 10);
+  engine.at_instant_end([&] { order.push_back("end of 10 again"); });
+  CHECK(engine.next_time() == 10);
+  CHECK(engine.pending_count() == 2);  // the hook and the event at 20
+  CHECK(engine.step());
+  CHECK(order.back() == "end of 10 again");
+  CHECK(engine.run().reason == StopReason::kIdle);
+  CHECK(order.back() == "20");
+  CHECK(engine.idle());
+}
+
 TEST_CASE("cancel removes a pending event and reports whether it was pending", "[engine]") {
   Engine engine;
   int ran = 0;

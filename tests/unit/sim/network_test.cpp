@@ -144,6 +144,40 @@ TEST_CASE("connect takes one round trip, accept one and a half, data one way", "
   CHECK(w.trace.of_kind(EventKind::kAccept).size() == 1);
 }
 
+TEST_CASE("delayed ACK: an answer later in the same instant carries the ACK, silence draws a pure ACK", "[net][socket]") {
+  for (const bool answer : {true, false}) {
+    World w;
+    const auto alice = w.net.add_host("alice-pc");
+    const auto mx = w.net.add_host("mx");
+    w.net.add_link(alice, mx, 5 * kMillisecond);
+    // The server answers in an event of its own at the same instant (as a
+    // mail server does after its spool's commit), or not at all.
+    w.net.listen(mx, 25, [&w, answer](Socket sock) {
+      sock.on_data([&w, answer, sock](std::string_view) mutable {
+        if (answer) w.engine.schedule_in(0, [sock]() mutable { sock.send("250 ok\r\n"); });
+      });
+    });
+    Client c;
+    dial(w, alice, mx, 25, c, [](Socket& sock) { sock.send("NOOP\r\n"); });
+    w.engine.run();
+    // After the handshake (SYN, SYN-ACK, ACK) and the NOOP: the answer with
+    // the ACK, then alice's pure ACK of it; or mx's pure ACK alone.
+    const auto packets = w.trace.of_kind(EventKind::kPacket);
+    REQUIRE(packets.size() == (answer ? 6u : 5u));
+    const auto* fifth = packets[4]->as<PacketPayload>();
+    CHECK(fifth->from == "mx");
+    CHECK(fifth->tcp_ack == packets[3]->as<PacketPayload>()->tcp_seq + 6);
+    if (answer) {
+      CHECK(fifth->flags.str() == "PSH,ACK");
+      CHECK(fifth->data.value == "250 ok\r\n");
+      CHECK(c.received == "250 ok\r\n");
+    } else {
+      CHECK(fifth->flags.str() == "ACK");
+      CHECK(fifth->data.value.empty());
+    }
+  }
+}
+
 TEST_CASE("a closed port refuses after one round trip", "[net][socket]") {
   World w;
   const auto a = w.net.add_host("a");

@@ -19,6 +19,12 @@ std::string normalize_domain(std::string_view domain) {
   return codec::to_lower(domain);
 }
 
+bool same_domain(std::string_view a, std::string_view b) {
+  while (!a.empty() && a.back() == '.') a.remove_suffix(1);
+  while (!b.empty() && b.back() == '.') b.remove_suffix(1);
+  return codec::iequals(a, b);
+}
+
 std::optional<MailboxAddress> parse_mailbox(std::string_view text) {
   text = strip_brackets(text);
   // The last '@' separates the domain: a quoted local part may contain '@'.

@@ -25,6 +25,10 @@ std::string local_part_of(std::string_view address);
 // "Example.COM." -> "example.com"
 std::string normalize_domain(std::string_view domain);
 
+// True when two domains are the same once normalized ("Example.COM." and
+// "example.com"), without making the normalized copies.
+bool same_domain(std::string_view a, std::string_view b);
+
 // ASCII case-insensitive equality (domains, header names, host names).
 bool iequals(std::string_view a, std::string_view b);
 

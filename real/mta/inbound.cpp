@@ -42,17 +42,18 @@ void SmtpInbound::pump() {
         [&](auto& e) {
           using T = std::decay_t<decltype(e)>;
           if constexpr (std::is_same_v<T, ev::MailFrom>) {
-            session_.accept_mail(to_smtp(mta_.check_sender(client(), e.reverse_path)));
+            transaction_client_ = client();
+            session_.accept_mail(to_smtp(mta_.check_sender(transaction_client_, e.reverse_path)));
           } else if constexpr (std::is_same_v<T, ev::RcptTo>) {
             waiting_ = true;
-            auto sync = std::make_shared<bool>(true);
-            mta_.check_recipient(client(), e.forward_path, [this, alive, sync](Reply r) {
+            asking_ = true;
+            mta_.check_recipient(transaction_client_, e.forward_path, [this, alive](Reply r) {
               if (alive.expired()) return;
               waiting_ = false;
               session_.accept_rcpt(to_smtp(r));
-              if (!*sync) answered();
+              if (!asking_) answered();
             });
-            *sync = false;
+            if (!alive.expired()) asking_ = false;
           } else if constexpr (std::is_same_v<T, ev::AuthRequest>) {
             // Acting for someone else (a PLAIN authzid) is not offered.
             bool ok = authenticator_ && (e.authzid.empty() || e.authzid == e.username) &&
@@ -60,15 +61,15 @@ void SmtpInbound::pump() {
             session_.auth_result(ok);
           } else if constexpr (std::is_same_v<T, ev::MessageReceived>) {
             waiting_ = true;
-            auto sync = std::make_shared<bool>(true);
-            mta_.receive(client(), std::move(e.envelope.reverse_path), std::move(e.envelope.recipients), std::move(e.data),
-                         [this, alive, sync](Reply r) {
+            asking_ = true;
+            mta_.receive(transaction_client_, std::move(e.envelope.reverse_path), std::move(e.envelope.recipients),
+                         std::move(e.data), [this, alive](Reply r) {
                            if (alive.expired()) return;
                            waiting_ = false;
                            session_.message_result(to_smtp(r));
-                           if (!*sync) answered();
+                           if (!asking_) answered();
                          });
-            *sync = false;
+            if (!alive.expired()) asking_ = false;
           }
         },
         *event);

@@ -63,6 +63,13 @@ class SmtpInbound {
   std::function<void(const smtp::ServerEvent&)> observer_;
   bool waiting_ = false;
   bool pumping_ = false;
+  // True while the Mta is being asked: an answer given then came at once,
+  // and the loop in pump() picks it up; one given later calls answered().
+  bool asking_ = false;
+  // The client as it was when the transaction began (MAIL FROM): EHLO,
+  // STARTTLS and AUTH each end a transaction, so it holds for its RCPTs
+  // and its message.
+  ClientInfo transaction_client_;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <arpa/inet.h>
 
 #include "real/mta/address.h"
@@ -91,8 +92,18 @@ bool is_ip_literal(const std::string& host) {
   return ::inet_pton(AF_INET, host.c_str(), buf) == 1 || ::inet_pton(AF_INET6, host.c_str(), buf) == 1;
 }
 
+// normalize_domain(host) + ":" + port, made in one string.
 std::string host_key(const std::string& host, std::uint16_t port) {
-  return normalize_domain(host) + ":" + std::to_string(port);
+  std::string_view h = host;
+  while (!h.empty() && h.back() == '.') h.remove_suffix(1);
+  char digits[8];
+  const auto written = std::to_chars(digits, digits + sizeof digits, port).ptr;
+  std::string key;
+  key.reserve(h.size() + 1 + static_cast<std::size_t>(written - digits));
+  for (const char c : h) key.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
+  key.push_back(':');
+  key.append(digits, written);
+  return key;
 }
 
 std::string where_remote(const std::string& host, const std::string& address) {
@@ -687,7 +698,9 @@ OpenRequest Mta::open_request(const NextHop& hop, const std::string& address) co
 void Mta::try_hop(std::shared_ptr<Job> job) {
   if (!entry(job->id)) return;
   if (job->hop >= job->route.hops.size()) return finish_remote_job(job);
-  const NextHop hop = job->route.hops[job->hop];
+  // The job's route stays as it is while the job lives; the callbacks below
+  // read the hop there again rather than keep a copy.
+  const NextHop& hop = job->route.hops[job->hop];
 
   // A connection left open by an earlier message to the same host.
   auto key = host_key(hop.host, hop.port);
@@ -706,9 +719,10 @@ void Mta::try_hop(std::shared_ptr<Job> job) {
 
   if (is_ip_literal(hop.host)) return try_address(job, {hop.host}, 0);
 
-  resolver_.resolve_a(hop.host, guarded([this, job, hop](AddressAnswer answer) {
+  resolver_.resolve_a(hop.host, guarded([this, job](AddressAnswer answer) {
                         Entry* e = entry(job->id);
                         if (!e) return;
+                        const NextHop& hop = job->route.hops[job->hop];
                         if (answer.status != DnsStatus::ok || answer.addresses.empty()) {
                           bool gone = answer.status == DnsStatus::nxdomain || answer.status == DnsStatus::no_data;
                           if (hop.implicit && gone) {
@@ -747,7 +761,7 @@ void Mta::try_hop(std::shared_ptr<Job> job) {
                             return finish_remote_job(job);
                           }
                         }
-                        try_address(job, answer.addresses, 0);
+                        try_address(job, std::move(answer.addresses), 0);
                       }));
 }
 
@@ -757,11 +771,13 @@ void Mta::try_address(std::shared_ptr<Job> job, std::vector<std::string> address
     job->hop++;
     return try_hop(job);
   }
-  const NextHop hop = job->route.hops[job->hop];
-  auto address = addresses[index];
-  transport_.open(open_request(hop, address),
-                  guarded([this, job, hop, address, addresses = std::move(addresses), index](OpenResult r) mutable {
+  const NextHop& hop = job->route.hops[job->hop];
+  OpenRequest request = open_request(hop, addresses[index]);
+  transport_.open(request,
+                  guarded([this, job, addresses = std::move(addresses), index](OpenResult r) mutable {
                     if (!entry(job->id)) return;
+                    const NextHop& hop = job->route.hops[job->hop];
+                    const std::string& address = addresses[index];
                     if (!r.connection) {
                       job->last_failure = r.failure;
                       job->last_failure_host = where_remote(hop.host, address);

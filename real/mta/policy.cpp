@@ -124,13 +124,13 @@ Reply InboundPolicy::check_sender(std::string_view sender) {
 }
 
 bool InboundPolicy::is_local_domain(std::string_view domain) const {
-  const auto d = normalize_domain(domain);
-  return std::find(local_domains_.begin(), local_domains_.end(), d) != local_domains_.end();
+  return std::any_of(local_domains_.begin(), local_domains_.end(),
+                     [&](const std::string& l) { return same_domain(l, domain); });
 }
 
 bool InboundPolicy::is_relay_domain(std::string_view domain) const {
-  const auto d = normalize_domain(domain);
-  return std::find(relay_domains_.begin(), relay_domains_.end(), d) != relay_domains_.end();
+  return std::any_of(relay_domains_.begin(), relay_domains_.end(),
+                     [&](const std::string& l) { return same_domain(l, domain); });
 }
 
 InboundPolicy::RecipientCheck InboundPolicy::classify_recipient(bool authenticated, std::string_view client_address,

@@ -8,8 +8,7 @@
 namespace mailsim::mta {
 
 bool SelfNames::is_self(std::string_view host) const {
-  auto h = normalize_domain(host);
-  return std::any_of(names.begin(), names.end(), [&](const auto& n) { return normalize_domain(n) == h; });
+  return std::any_of(names.begin(), names.end(), [&](const auto& n) { return same_domain(n, host); });
 }
 
 void MxShuffler::order(std::vector<MxRecord>& records) {
@@ -111,15 +110,13 @@ Router::Router(const MtaConfig& config, Resolver& resolver)
 }
 
 bool Router::is_local_domain(std::string_view domain) const {
-  auto d = normalize_domain(domain);
   return std::any_of(config_.local_domains.begin(), config_.local_domains.end(),
-                     [&](const auto& l) { return normalize_domain(l) == d; });
+                     [&](const auto& l) { return same_domain(l, domain); });
 }
 
 bool Router::is_relay_domain(std::string_view domain) const {
-  auto d = normalize_domain(domain);
   return std::any_of(config_.relay_domains.begin(), config_.relay_domains.end(),
-                     [&](const auto& l) { return normalize_domain(l) == d; });
+                     [&](const auto& l) { return same_domain(l, domain); });
 }
 
 void Router::route(const std::string& domain, std::function<void(Route)> done) {

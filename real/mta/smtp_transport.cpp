@@ -288,7 +288,7 @@ void SmtpTransport::open(const OpenRequest& request, std::function<void(OpenResu
                          if (!alive.expired() && options_.on_link_freed) options_.on_link_freed();
                          return;
                        }
-                       auto link = std::make_shared<Link>(*this, request, std::move(done));
+                       auto link = std::make_shared<Link>(*this, std::move(request), std::move(done));
                        links_[link.get()] = link;
                        link->start(std::move(cr.stream));
                      });

@@ -9,22 +9,7 @@ namespace mailsim::sim {
 
 Engine::Engine(std::uint64_t seed) : random_(seed) {}
 
-const std::string* Engine::intern(std::string_view label) {
-  if (label.empty()) return nullptr;
-  RecentLabel& recent = recent_labels_[(reinterpret_cast<std::uintptr_t>(label.data()) >> 3) % recent_labels_.size()];
-  if (recent.data == label.data() && *recent.stored == label) return recent.stored;
-  const std::string* stored;
-  if (const auto it = labels_.find(label); it != labels_.end()) {
-    stored = it->second;
-  } else {
-    stored = &label_store_.emplace_back(label);
-    labels_.emplace(std::string_view(*stored), stored);
-  }
-  recent = RecentLabel{label.data(), stored};
-  return stored;
-}
-
-EventId Engine::schedule_at(Time at, Callback callback, std::string_view label) {
+EventId Engine::schedule_at(Time at, Callback callback, const char* label) {
   if (at < now_)
     throw std::invalid_argument("Engine::schedule_at: time " + std::to_string(at) + " is before now (" +
                                 std::to_string(now_) + ")");
@@ -41,7 +26,7 @@ EventId Engine::schedule_at(Time at, Callback callback, std::string_view label) 
   const std::uint64_t seq = next_seq_++;
   Slot& s = slots_[slot];
   s.callback = std::move(callback);
-  s.label = intern(label);
+  s.label = label;
   s.seq = seq;
   const EventId id{(seq << kSlotBits) | slot};
   if (at == now_) {
@@ -54,7 +39,7 @@ EventId Engine::schedule_at(Time at, Callback callback, std::string_view label) 
   return id;
 }
 
-EventId Engine::schedule_in(Time delay, Callback callback, std::string_view label) {
+EventId Engine::schedule_in(Time delay, Callback callback, const char* label) {
   if (delay < 0) throw std::invalid_argument("Engine::schedule_in: negative delay");
   if (delay > kNever - now_) throw std::invalid_argument("Engine::schedule_in: delay overflows the clock");
   return schedule_at(now_ + delay, std::move(callback), label);
@@ -104,7 +89,7 @@ bool Engine::pending(EventId id) const { return live_slot(id) != nullptr; }
 
 std::string Engine::label_of(EventId id) const {
   const Slot* s = live_slot(id);
-  return s != nullptr && s->label != nullptr ? *s->label : std::string();
+  return s != nullptr && s->label != nullptr ? std::string(s->label) : std::string();
 }
 
 void Engine::drop_stale() const {

@@ -11,14 +11,10 @@
 #include "sim/engine/random.h"
 #include "sim/engine/time.h"
 
-#include <array>
 #include <cstdint>
 #include <functional>
-#include <deque>
 #include <optional>
 #include <string>
-#include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace mailsim::sim {
@@ -60,10 +56,11 @@ class Engine {
 
   // Runs `callback` at absolute time `at`. Times in the past are a logic error
   // (std::invalid_argument): nothing may happen before "now". `label` names the
-  // event for debugging (label_of) and costs nothing when empty.
-  EventId schedule_at(Time at, Callback callback, std::string_view label = {});
+  // event for debugging (label_of): a string literal, or any text that
+  // outlives the event; only the pointer is kept.
+  EventId schedule_at(Time at, Callback callback, const char* label = nullptr);
   // Runs `callback` after `delay` (>= 0) microseconds.
-  EventId schedule_in(Time delay, Callback callback, std::string_view label = {});
+  EventId schedule_in(Time delay, Callback callback, const char* label = nullptr);
 
   // Runs `callback` once every event for the current time has run (and any
   // those schedule for it), before the clock moves on: "when this instant is
@@ -123,8 +120,8 @@ class Engine {
   };
   struct Slot {
     Callback callback;
-    const std::string* label = nullptr;  // interned; nullptr when empty
-    std::uint64_t seq = 0;               // 0: free (the time is in the heap key)
+    const char* label = nullptr;  // as given (see schedule_at)
+    std::uint64_t seq = 0;        // 0: free (the time is in the heap key)
   };
   static constexpr int kSlotBits = 24;
   static bool later(const HeapKey& a, const HeapKey& b) { return a.at != b.at ? a.at > b.at : a.id > b.id; }
@@ -142,7 +139,6 @@ class Engine {
   }
   // Runs the hooks added so far (one event).
   void run_instant_end();
-  const std::string* intern(std::string_view label);
 
   Time now_ = 0;
   std::uint64_t next_seq_ = 1;
@@ -155,17 +151,6 @@ class Engine {
   std::vector<std::uint32_t> free_slots_;
   std::vector<Callback> instant_end_, instant_end_running_;
   std::size_t live_ = 0;  // pending events (heap entries that are not tombstones)
-  std::deque<std::string> label_store_;
-  std::unordered_map<std::string_view, const std::string*> labels_;  // views into label_store_
-  // The label last interned from each of a few addresses: callers pass the
-  // same literals over and over, and comparing a few bytes is cheaper than
-  // hashing them. Always checked against the text, so a reused address
-  // with other text just misses.
-  struct RecentLabel {
-    const char* data = nullptr;
-    const std::string* stored = nullptr;
-  };
-  std::array<RecentLabel, 64> recent_labels_{};
   Random random_;
 };
 

@@ -1073,7 +1073,7 @@ void Network::arm_rto(Conn& c, int side) {
   set_rto(c, side, base + e.rto, "retransmission timer");
 }
 
-void Network::set_rto(Conn& c, int side, Time due, std::string_view label) {
+void Network::set_rto(Conn& c, int side, Time due, const char* label) {
   End& e = c.ends[side];
   e.rto_due = due;
   if (e.rto_timer && e.rto_timer_at <= due) return;  // it fires first and sets itself again

@@ -257,7 +257,7 @@ class Network {
   void on_ack(Conn& c, int side, std::uint32_t ack);
   void deliver(Conn& c, int side, std::string_view data);
   void arm_rto(Conn& c, int side);
-  void set_rto(Conn& c, int side, Time due, std::string_view label);
+  void set_rto(Conn& c, int side, Time due, const char* label);
   void stop_rto(End& e);
   void on_rto(ConnId id, int side);
   void schedule_ack_check(ConnId id, int side);

@@ -292,7 +292,7 @@ struct Scenario {
   const HostSpec* find_host(std::string_view name) const;
 };
 
-std::string_view action_name(const Action& action);        // "send", "down", ...
+std::string_view action_name(const Action& action);        // "send", "down", ... (string literals)
 std::string_view expectation_name(const Expectation& e);   // "delivered", ...
 
 }  // namespace mailsim::sim

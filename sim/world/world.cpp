@@ -77,7 +77,8 @@ World::World(const Scenario& scenario)
     resolvers_.push_back(std::make_unique<DnsResolver>(*network_, dns_, i, server, rc));
 
   for (const auto& item : scenario_.timeline)
-    engine_.schedule_at(item.at, [this, &item] { perform(item); }, action_name(item.action));
+    // action_name() gives views of string literals: data() is the whole name.
+    engine_.schedule_at(item.at, [this, &item] { perform(item); }, action_name(item.action).data());
 }
 
 HostId World::host_id(std::string_view name) const {

@@ -278,7 +278,8 @@ SmtpTransport::~SmtpTransport() { alive_.reset(); }
 void SmtpTransport::open(const OpenRequest& request, std::function<void(OpenResult)> done) {
   std::weak_ptr<int> alive = alive_;
   connector_.connect(request.address, request.port,
-                     [this, alive, request, done = std::move(done)](ConnectResult cr) mutable {
+                     // request = request: a copy that is not const, so it can move on into the link.
+                     [this, alive, request = request, done = std::move(done)](ConnectResult cr) mutable {
                        if (alive.expired()) return;
                        if (!cr.stream) {
                          OpenResult r;

@@ -233,13 +233,13 @@ void ServerSession::add_ehlo_keywords(ReplyLines& k) const {
 // ---- input ----------------------------------------------------------------
 
 void ServerSession::process() {
+  std::string line;  // one string for every command line of this read, its room reused
   while (state_ != ServerState::kClosed && state_ != ServerState::kTlsHandshake &&
          pending_ == Decision::kNone && pos_ < in_.size()) {
     if (state_ == ServerState::kData) {
       read_data();
       continue;
     }
-    std::string line;
     const LineResult r = take_line(line);
     if (r == LineResult::kNeedMore) break;
     if (r == LineResult::kConsumed) continue;
@@ -336,15 +336,17 @@ void ServerSession::dispatch(std::string_view line) {
     send_error(make_reply(500, "5.5.2", "Error: bad syntax"));
     return;
   }
-  const CommandLine cmd = split_command(line);
+  // Views into `line`, which the caller keeps while the command runs; verbs
+  // compare ignoring case.
+  const CommandView cmd = split_command_view(line);
   if (state_ == ServerState::kRefused) {
     // RFC 5321 §3.1: after a 554 greeting, wait for QUIT; 503 to the rest.
-    if (cmd.verb == "QUIT") cmd_quit(cmd.argument);
+    if (iequals(cmd.verb, "QUIT")) cmd_quit(cmd.argument);
     else send_error(bad_sequence("Error: no SMTP service here, please QUIT"));
     return;
   }
   for (const CommandSpec& spec : kCommands) {
-    if (spec.verb != cmd.verb) continue;
+    if (!iequals(spec.verb, cmd.verb)) continue;
     if ((spec.states & bit(state_)) == 0) sequence_error(spec.verb);
     else (this->*spec.handler)(cmd.argument);
     return;

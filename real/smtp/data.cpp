@@ -5,7 +5,22 @@
 
 namespace mailsim::smtp {
 
+namespace {
+// True when every line already ends in CRLF, the last one included (what a
+// queued message looks like): the text can then be copied in one go.
+bool is_canonical(std::string_view message) {
+  std::size_t i = 0;
+  while (i < message.size()) {
+    const std::size_t end = next_line_end(message, i);
+    if (end + 1 >= message.size() || message[end] != '\r' || message[end + 1] != '\n') return false;
+    i = end + 2;
+  }
+  return true;
+}
+}  // namespace
+
 std::string canonicalize_line_endings(std::string_view message) {
+  if (is_canonical(message)) return std::string(message);
   std::string out;
   out.reserve(message.size() + message.size() / 32 + 2);
   std::size_t i = 0;

@@ -336,17 +336,27 @@ void ServerSession::dispatch(std::string_view line) {
     send_error(make_reply(500, "5.5.2", "Error: bad syntax"));
     return;
   }
-  // Views into `line`, which the caller keeps while the command runs; verbs
-  // compare ignoring case.
+  // Views into `line`, which the caller keeps while the command runs. The
+  // verb is upper-cased once into a small buffer (every verb is shorter; a
+  // longer word is no command).
   const CommandView cmd = split_command_view(line);
+  char upper[16];
+  std::string_view verb;
+  if (cmd.verb.size() <= sizeof upper) {
+    for (std::size_t i = 0; i < cmd.verb.size(); ++i) {
+      const char c = cmd.verb[i];
+      upper[i] = c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
+    }
+    verb = std::string_view(upper, cmd.verb.size());
+  }
   if (state_ == ServerState::kRefused) {
     // RFC 5321 §3.1: after a 554 greeting, wait for QUIT; 503 to the rest.
-    if (iequals(cmd.verb, "QUIT")) cmd_quit(cmd.argument);
+    if (verb == "QUIT") cmd_quit(cmd.argument);
     else send_error(bad_sequence("Error: no SMTP service here, please QUIT"));
     return;
   }
   for (const CommandSpec& spec : kCommands) {
-    if (!iequals(spec.verb, cmd.verb)) continue;
+    if (spec.verb != verb) continue;
     if ((spec.states & bit(state_)) == 0) sequence_error(spec.verb);
     else (this->*spec.handler)(cmd.argument);
     return;

@@ -41,6 +41,14 @@ TEST_CASE("canonicalize_line_endings turns bare CR and LF into CRLF") {
   CHECK(canonicalize_line_endings("a\nb\rc\r\nd") == "a\r\nb\r\nc\r\nd\r\n");
   CHECK(canonicalize_line_endings("\n.\n") == "\r\n.\r\n");
   CHECK(canonicalize_line_endings("") == "");
+  // Already CRLF throughout: the same text (copied in one go). One stray
+  // end anywhere, the last line's included, and it is mended.
+  const std::string canonical = "Subject: hi\r\n\r\nline one, long enough to span words\r\n.\r\n";
+  CHECK(canonicalize_line_endings(canonical) == canonical);
+  CHECK(canonicalize_line_endings("a\r\nb\r") == "a\r\nb\r\n");
+  CHECK(canonicalize_line_endings("a\r\nb") == "a\r\nb\r\n");
+  CHECK(canonicalize_line_endings("a\r\n\nb\r\n") == "a\r\n\r\nb\r\n");
+  CHECK(canonicalize_line_endings("a\r\r\nb\r\n") == "a\r\n\r\nb\r\n");
   CHECK(has_8bit("caf\xC3\xA9"));
   CHECK_FALSE(has_8bit("cafe"));
 }

@@ -800,7 +800,6 @@ void Mta::send_on(std::shared_ptr<Job> job, std::unique_ptr<Connection> conn, st
     conn->quit();
     return;
   }
-  const NextHop hop = job->route.hops[job->hop];
   DeliveryJob dj;
   dj.sender = e->q.sender;
   dj.message = &e->q.message.str();
@@ -812,7 +811,7 @@ void Mta::send_on(std::shared_ptr<Job> job, std::unique_ptr<Connection> conn, st
   }
   Connection* raw = conn.get();
   busy_[raw] = std::move(conn);
-  raw->send(dj, guarded([this, job, hop, address, uses, sent, raw](JobResult result) {
+  raw->send(dj, guarded([this, job, address = std::move(address), uses, sent = std::move(sent), raw](JobResult result) {
               auto owned = std::move(busy_[raw]);
               busy_.erase(raw);
               Entry* en = entry(job->id);
@@ -820,13 +819,14 @@ void Mta::send_on(std::shared_ptr<Job> job, std::unique_ptr<Connection> conn, st
                 if (owned) owned->quit();
                 return;
               }
+              const NextHop& hop = job->route.hops[job->hop];  // the job's route stays put while it lives
               const auto where = where_remote(hop.host, address);
               std::string summary;  // for the attempt's event, when it is wanted
               const bool summarise = wants_full<event::DeliveryAttempt>();
               for (std::size_t n = 0; n < sent.size(); ++n) {
                 Job::Recipient& r = job->rcpts[sent[n]];
                 Reply reply = n < result.per_recipient.size()
-                                  ? result.per_recipient[n]
+                                  ? std::move(result.per_recipient[n])
                                   : make_reply(451, "4.4.2", "lost connection with " + where);
                 if (summarise) {
                   if (!summary.empty()) summary += "; ";

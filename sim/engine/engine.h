@@ -104,8 +104,8 @@ class Engine {
   // pile up). An EventId packs the seq and the slot, so cancel and pending
   // need no lookup table; seq alone orders events and is never reused.
   //
-  // Events for the current time (schedule_in(0): delayed ACKs, socket
-  // flushes, deferred frees, cached DNS answers) skip the heap: they queue
+  // Events for the current time (schedule_in(0): socket flushes, MTA
+  // steps for "as soon as possible", cached DNS answers) skip the heap: they queue
   // in now_queue_, which is in (time, seq) order as it stands (each gets a
   // larger seq than anything queued before, and now_ never goes back). The
   // next event is the earlier of the two fronts, so the order is exactly

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <set>
 
+#include "real/mta/address.h"
 #include "real/mta/dsn.h"
 #include "tests/unit/mta/harness.h"
 
@@ -28,6 +29,18 @@ Route route(const MxAnswer& answer, const std::string& self = "mail.alpha.exampl
 MxAnswer mx(std::vector<MxRecord> records) { return MxAnswer{DnsStatus::ok, std::move(records)}; }
 
 }  // namespace
+
+TEST_CASE("domains and host names compare ignoring ASCII case and trailing dots") {
+  CHECK(same_domain("Example.COM.", "example.com"));
+  CHECK(same_domain("example.com", "EXAMPLE.COM.."));
+  CHECK_FALSE(same_domain("example.com", "example.co"));
+  CHECK_FALSE(same_domain("mail.example.com", "example.com"));
+  CHECK(same_domain("", "."));
+  const SelfNames self{{"mail.alpha.example", "MX.Alpha.Example"}};
+  CHECK(self.is_self("MAIL.alpha.example."));
+  CHECK(self.is_self("mx.alpha.example"));
+  CHECK_FALSE(self.is_self("mx2.alpha.example"));
+}
 
 TEST_CASE("MX hosts are tried from the lowest preference number up") {
   auto r = route(mx({{30, "c.beta.example"}, {10, "a.beta.example"}, {20, "b.beta.example."}}));

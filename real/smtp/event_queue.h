@@ -9,14 +9,17 @@
 // first item arrives and keeps that first room (at most FirstRoom items)
 // when the queue has been drained (hosts drain after every call in); room a
 // longer burst took is given back. A queue never used costs nothing, and a
-// session's later bursts no allocation. The first room is at most 8 items
-// and at most 4 KiB, which tcmalloc (mailsim::malloc) serves from its
-// per-thread cache: a pipelined MAIL, RCPT, DATA makes a burst of several
+// session's later bursts no allocation. The first room is at most 5 items
+// and at most 2 KiB (tcmalloc, mailsim::malloc, serves that from its
+// per-thread cache): a pipelined transaction makes bursts of up to five
 // server events, and with room for only two (the old 1 KiB bound, from
 // glibc's cache) every such burst grew the vector and the drain gave the
-// growth back, three allocations per letter. Items taken while others keep
-// arriving are moved out of the way once they are half of the vector, so it
-// never grows with the length of a dialogue.
+// growth back, three allocations per letter. The price is the room an
+// open session keeps: about 1.8 KB more per connection (sim_bench's stress
+// run, tens of thousands of dialogues at once, peaks about 25% higher).
+// Items taken while others keep arriving are moved out of the way once
+// they are half of the vector, so it never grows with the length of a
+// dialogue.
 //
 // Unlike std::deque, push_back may move the queued items: a reference from
 // front() is good until the next push_back or pop.
@@ -31,7 +34,7 @@
 namespace mailsim::smtp {
 
 template <class T>
-inline constexpr std::size_t kFirstRoom = std::clamp<std::size_t>(4096 / sizeof(T), 1, 8);
+inline constexpr std::size_t kFirstRoom = std::clamp<std::size_t>(2048 / sizeof(T), 1, 5);
 
 template <class T, std::size_t FirstRoom = kFirstRoom<T>>
 class EventQueue {

@@ -16,7 +16,7 @@
 // glibc's cache) every such burst grew the vector and the drain gave the
 // growth back, three allocations per letter. The price is the room an
 // open session keeps: about 1.8 KB more per connection (sim_bench's stress
-// run, tens of thousands of dialogues at once, peaks about 25% higher).
+// run, tens of thousands of dialogues at once, peaks about a fifth higher).
 // Items taken while others keep arriving are moved out of the way once
 // they are half of the vector, so it never grows with the length of a
 // dialogue.

@@ -92,16 +92,11 @@ bool is_ip_literal(const std::string& host) {
   return ::inet_pton(AF_INET, host.c_str(), buf) == 1 || ::inet_pton(AF_INET6, host.c_str(), buf) == 1;
 }
 
-// normalize_domain(host) + ":" + port, made in one string.
 std::string host_key(const std::string& host, std::uint16_t port) {
-  std::string_view h = host;
-  while (!h.empty() && h.back() == '.') h.remove_suffix(1);
   char digits[8];
   const auto written = std::to_chars(digits, digits + sizeof digits, port).ptr;
-  std::string key;
-  key.reserve(h.size() + 1 + static_cast<std::size_t>(written - digits));
-  for (const char c : h) key.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
-  key.push_back(':');
+  std::string key = normalize_domain(host);
+  key += ':';
   key.append(digits, written);
   return key;
 }

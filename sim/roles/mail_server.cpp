@@ -1,13 +1,13 @@
 // The mail server role (see mail_server.h).
 #include "sim/roles/mail_server.h"
 
+#include "real/codec/ascii.h"
 #include "real/message/encoded_word.h"
 #include "real/mta/address.h"
 #include "real/mta/headers.h"
 #include "sim/dns/dns.h"
 
 #include <algorithm>
-#include <cctype>
 
 namespace mailsim::sim::roles {
 namespace {
@@ -18,12 +18,6 @@ struct Overloaded : F... {
 };
 template <class... F>
 Overloaded(F...) -> Overloaded<F...>;
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 mta::TlsPolicy outbound_policy(Toggle t) {
   switch (t) {
@@ -418,8 +412,8 @@ mta::MtaConfig MailServer::mta_config() const {
 }
 
 std::string MailServer::login_name(std::string_view address) const {
-  if (address.find('@') == std::string_view::npos) return lower(address);
-  return full_address_mailboxes_ ? lower(address) : lower(mta::local_part_of(address));
+  if (address.find('@') == std::string_view::npos) return codec::to_lower(address);
+  return full_address_mailboxes_ ? codec::to_lower(address) : codec::to_lower(mta::local_part_of(address));
 }
 
 std::string MailServer::address_of(const std::string& mailbox) const {
@@ -452,7 +446,7 @@ void MailServer::record_mailbox(const std::string& mailbox, std::string action, 
 }
 
 bool MailServer::check_password(const std::string& user, const std::string& password) const {
-  const std::string mailbox = users_.exists(lower(user)) ? lower(user) : login_name(user);
+  const std::string mailbox = users_.exists(codec::to_lower(user)) ? codec::to_lower(user) : login_name(user);
   return users_.check(mailbox, password);
 }
 
@@ -675,7 +669,7 @@ void MailServer::accept_smtp(Socket socket, const SmtpPortPolicy& policy) {
 void MailServer::check_blocklists(Socket socket, const SmtpPortPolicy& policy, std::size_t zone) {
   if (zone >= spec_.mx.dnsbl.size()) return serve_smtp(socket, policy, std::nullopt);
   const std::string ip = socket.remote().address.str();
-  const std::string zone_name = lower(spec_.mx.dnsbl[zone]);
+  const std::string zone_name = codec::to_lower(spec_.mx.dnsbl[zone]);
   const std::string query = reversed_octets(ip) + "." + zone_name;
   DnsResolver& dns = ctx_.world.resolver(id_);
   // Postfix's postscreen/reject_rbl_client: an A record 127.0.0.x means

@@ -378,8 +378,35 @@ bool Network::walk(HostId from, HostId to, std::vector<HostId>& hosts, std::vect
   hosts.clear();
   links.clear();
   if (from >= hosts_.size() || to >= hosts_.size()) return false;
-  const auto& via = tree(from);
-  for (HostId v = to; v != from;) {
+  // A host with a single link (a mail host behind its router) reaches
+  // everything through the host at the other end, and its tree is that
+  // host's tree one link further out: the same keys plus that link's latency
+  // and one hop, so the same order and the same ties. The route is read off
+  // the router's tree, and only routers get trees: a dozen small ones the
+  // cache keeps, not one per sending host.
+  if (from == to) {
+    hosts.push_back(from);
+    return true;
+  }
+  HostId source = from;
+  LinkId first_link = 0;
+  if (adjacency_[from].size() == 1) {
+    first_link = adjacency_[from].front();
+    const auto& l = links_[first_link].info;
+    if (!l.up) return false;
+    const HostId next = l.a == from ? l.b : l.a;
+    if (to == next) {
+      hosts.assign({from, to});
+      links.push_back(first_link);
+      return true;
+    }
+    // Further only if the next host forwards: it is up, and it has other
+    // links (the two ends of a lone link reach only each other).
+    if (!hosts_[next].info.up || adjacency_[next].size() < 2) return false;
+    source = next;
+  }
+  const auto& via = tree(source);
+  for (HostId v = to; v != source;) {
     const std::uint32_t li = via[v];
     if (li == kUnreached) return false;
     hosts.push_back(v);
@@ -387,7 +414,11 @@ bool Network::walk(HostId from, HostId to, std::vector<HostId>& hosts, std::vect
     const auto& l = links_[li].info;
     v = l.a == v ? l.b : l.a;
   }
-  hosts.push_back(from);
+  hosts.push_back(source);
+  if (source != from) {
+    hosts.push_back(from);
+    links.push_back(first_link);
+  }
   std::reverse(hosts.begin(), hosts.end());
   std::reverse(links.begin(), links.end());
   return true;

@@ -232,7 +232,8 @@ class Network {
   const Remains* remains_of(ConnId id) const;
   Remains* remains_of(ConnId id);
   // The shortest-path tree from `from` (Dijkstra, computed on first use):
-  // for every host, the link it is reached by (kUnreached: no path).
+  // for every host, the link it is reached by (kUnreached: no path). walk()
+  // asks for the trees of hosts with several links only.
   const std::vector<std::uint32_t>& tree(HostId from) const;
   // The route from -> to into `hosts` and `links` (see Route); false: none.
   bool walk(HostId from, HostId to, std::vector<HostId>& hosts, std::vector<LinkId>& links) const;
@@ -330,8 +331,8 @@ class Network {
   ConnId next_conn_ = 1;
   // links of each host, in link order (Dijkstra visits them in that order)
   std::vector<std::vector<LinkId>> adjacency_;
-  // Shortest-path trees by source, computed on first use (a few bytes per
-  // host each); forgotten whenever a host or link goes up or down, or the
+  // Shortest-path trees by source, computed on first use (four bytes per
+  // host each; routers only, see walk()); forgotten whenever a host or link goes up or down, or the
   // topology grows.
   mutable std::vector<std::vector<std::uint32_t>> trees_;
   std::uint64_t topology_generation_ = 0;

@@ -107,6 +107,108 @@ TEST_CASE("hosts get addresses, links join them, routes follow the lowest latenc
   CHECK(w.net.route(a, c));  // but can still be the destination
 }
 
+namespace {
+
+// The route the network's rules give, found the plain way: settle the
+// closest unsettled host by (latency, hops, host id), relax its links in link
+// order, keep the first of equally good ways, let no host that is down
+// forward (the source itself forwards either way).
+std::optional<Route> reference_route(const Network& net, HostId from, HostId to) {
+  const std::size_t n = net.host_count();
+  struct Best {
+    Time latency = -1;  // -1: not reached
+    std::uint32_t hops = 0;
+    LinkId via = 0;
+  };
+  std::vector<Best> best(n);
+  std::vector<bool> settled(n, false);
+  best[from] = Best{0, 0, 0};
+  for (;;) {
+    std::optional<HostId> u;
+    for (HostId v = 0; v < n; ++v) {
+      if (settled[v] || best[v].latency < 0) continue;
+      if (!u || std::tie(best[v].latency, best[v].hops) < std::tie(best[*u].latency, best[*u].hops)) u = v;
+    }
+    if (!u) break;
+    settled[*u] = true;
+    if (*u != from && !net.host(*u).up) continue;
+    for (LinkId li = 0; li < net.link_count(); ++li) {
+      const Link& l = net.link(li);
+      if (!l.up || (l.a != *u && l.b != *u)) continue;
+      const HostId v = l.a == *u ? l.b : l.a;
+      const Best candidate{best[*u].latency + l.latency, best[*u].hops + 1, li};
+      if (best[v].latency < 0 ||
+          std::tie(candidate.latency, candidate.hops) < std::tie(best[v].latency, best[v].hops))
+        best[v] = candidate;
+    }
+  }
+  if (best[to].latency < 0) return std::nullopt;
+  Route r;
+  r.latency = best[to].latency;
+  for (HostId v = to; v != from;) {
+    r.hosts.push_back(v);
+    r.links.push_back(best[v].via);
+    const Link& l = net.link(best[v].via);
+    v = l.a == v ? l.b : l.a;
+  }
+  r.hosts.push_back(from);
+  std::reverse(r.hosts.begin(), r.hosts.end());
+  std::reverse(r.links.begin(), r.links.end());
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("routes from hosts with one link are the ones a search from the host itself finds", "[net]") {
+  // Random networks of routers (meshed, with latencies that tie often) and
+  // hosts with one link each, two of them joined only to each other; hosts
+  // and links go down and up between rounds, and every route is compared.
+  for (std::uint64_t seed = 1; seed <= 12; ++seed) {
+    World w(seed);
+    Random& rnd = w.engine.random();
+    std::vector<HostId> routers, hosts;
+    for (int i = 0; i < 5; ++i) routers.push_back(w.net.add_host("r" + std::to_string(i)));
+    for (std::size_t i = 1; i < routers.size(); ++i)
+      w.net.add_link(routers[rnd.below(i)], routers[i], static_cast<Time>(1 + rnd.below(3)) * kMillisecond);
+    for (int i = 0; i < 4; ++i) {
+      const auto a = routers[rnd.below(routers.size())];
+      const auto b = routers[rnd.below(routers.size())];
+      if (a != b) w.net.add_link(a, b, static_cast<Time>(1 + rnd.below(3)) * kMillisecond);
+    }
+    for (int i = 0; i < 10; ++i) {
+      hosts.push_back(w.net.add_host("h" + std::to_string(i)));
+      w.net.add_link(hosts.back(), routers[rnd.below(routers.size())], static_cast<Time>(1 + rnd.below(2)) * kMillisecond);
+    }
+    const auto p = w.net.add_host("pair-a");
+    const auto q = w.net.add_host("pair-b");
+    w.net.add_link(p, q, kMillisecond);
+    hosts.push_back(p);
+    hosts.push_back(q);
+    for (int round = 0; round < 6; ++round) {
+      for (HostId from = 0; from < w.net.host_count(); ++from)
+        for (HostId to = 0; to < w.net.host_count(); ++to) {
+          INFO("seed " << seed << ", round " << round << ", " << w.net.host(from).name << " -> "
+                       << w.net.host(to).name);
+          const auto want = reference_route(w.net, from, to);
+          const auto got = w.net.route(from, to);
+          REQUIRE(got.has_value() == want.has_value());
+          if (!want) continue;
+          CHECK(got->hosts == want->hosts);
+          CHECK(got->links == want->links);
+          CHECK(got->latency == want->latency);
+          CHECK(w.net.route_latency(from, to) == want->latency);
+        }
+      // Something goes down or comes back: a router, a host, a link.
+      const auto r = routers[rnd.below(routers.size())];
+      w.net.set_host_up(r, !w.net.host(r).up);
+      const auto h = hosts[rnd.below(hosts.size())];
+      w.net.set_host_up(h, !w.net.host(h).up);
+      const LinkId l = rnd.below(w.net.link_count());
+      w.net.set_link_up(l, !w.net.link(l).up);
+    }
+  }
+}
+
 TEST_CASE("connect takes one round trip, accept one and a half, data one way", "[net][socket]") {
   World w;
   const auto alice = w.net.add_host("alice-pc");

@@ -89,18 +89,42 @@ void SmtpInbound::answered() {
 
 class InboundServer::Conn {
  public:
-  Conn(InboundServer& server, std::unique_ptr<ByteStream> stream, smtp::PeerIdentity peer)
-      : server_(server), peer_(peer), session_(server.options_.server, peer) {
+  Conn(InboundServer& server, std::unique_ptr<ByteStream> stream, smtp::PeerIdentity peer, ConnectionOptions own)
+      : server_(server),
+        peer_(std::move(peer)),
+        session_(own.reject_greeting ? rejecting(server.options_.server, std::move(own.reject_greeting))
+                                     : server.options_.server,
+                 peer_),
+        session_observer_(std::move(own.session_observer)),
+        auth_observer_(std::move(own.auth_observer)) {
     const auto& o = server.options_;
-    inbound_ = std::make_unique<SmtpInbound>(server.mta_, session_, [this] { after_answer(); }, o.authenticator);
-    if (o.session_observer) {
-      inbound_->set_observer([this](const smtp::ServerEvent& e) { server_.options_.session_observer(peer_, e); });
+    Authenticator authenticator = o.authenticator;
+    if (auth_observer_)
+      authenticator = [this](const std::string& user, const std::string& password) {
+        const auto& check = server_.options_.authenticator;
+        const bool ok = check && check(user, password);
+        auth_observer_(user, ok);
+        return ok;
+      };
+    inbound_ = std::make_unique<SmtpInbound>(server.mta_, session_, [this] { after_answer(); }, std::move(authenticator));
+    if (o.session_observer || session_observer_) {
+      inbound_->set_observer([this](const smtp::ServerEvent& e) {
+        if (server_.options_.session_observer) server_.options_.session_observer(peer_, e);
+        if (session_observer_) session_observer_(e);
+      });
     }
     ChannelOptions co;
     co.role = tls::TlsRole::kServer;
     co.tls = o.tls;
     co.implicit_tls = o.server.implicit_tls;  // port 465: TLS from the first byte
-    if (o.channel_observer) co.observer = o.channel_observer(peer);
+    if (o.channel_observer) co.observer = o.channel_observer(peer_);
+    if (own.channel_observer && co.observer)
+      co.observer = [first = std::move(co.observer), then = std::move(own.channel_observer)](const ChannelEvent& e) {
+        first(e);
+        then(e);
+      };
+    else if (own.channel_observer)
+      co.observer = std::move(own.channel_observer);
     io_ = std::make_unique<ChannelStream>(
         session_, std::move(co), std::move(stream), [this] { after_input(); }, [this] { closed(); });
   }
@@ -142,9 +166,16 @@ class InboundServer::Conn {
     server_.forget(this);
   }
 
+  static smtp::ServerConfig rejecting(smtp::ServerConfig config, std::optional<smtp::Reply> reply) {
+    config.reject_greeting = std::move(reply);
+    return config;
+  }
+
   InboundServer& server_;
   smtp::PeerIdentity peer_;
   smtp::ServerSession session_;
+  std::function<void(const smtp::ServerEvent&)> session_observer_;
+  std::function<void(const std::string&, bool)> auth_observer_;
   std::unique_ptr<SmtpInbound> inbound_;
   std::unique_ptr<ChannelStream> io_;
   DeadlineTimer timer_{server_.clock_, [this] { timed_out(); }};
@@ -163,8 +194,8 @@ InboundServer::~InboundServer() {
   conns_.clear();
 }
 
-void InboundServer::accept(std::unique_ptr<ByteStream> stream, smtp::PeerIdentity peer) {
-  auto conn = std::make_unique<Conn>(*this, std::move(stream), std::move(peer));
+void InboundServer::accept(std::unique_ptr<ByteStream> stream, smtp::PeerIdentity peer, ConnectionOptions own) {
+  auto conn = std::make_unique<Conn>(*this, std::move(stream), std::move(peer), std::move(own));
   Conn* raw = conn.get();
   conns_[raw] = std::move(conn);
   raw->start();

@@ -88,6 +88,19 @@ struct InboundOptions {
   std::function<void(const smtp::PeerIdentity&, const smtp::ServerEvent&)> session_observer;
 };
 
+// What one connection adds to its server's options (accept()): hooks that
+// know which connection they serve, and a greeting of its own.
+struct ConnectionOptions {
+  // Called after the server's own hooks (InboundOptions), for this connection only.
+  std::function<void(const ChannelEvent&)> channel_observer;
+  std::function<void(const smtp::ServerEvent&)> session_observer;
+  // Told every AUTH decision the server's authenticator made.
+  std::function<void(const std::string& user, bool accepted)> auth_observer;
+  // This client is turned away at the greeting (a blocklist listed it, the
+  // counter is full): see smtp::ServerConfig::reject_greeting.
+  std::optional<smtp::Reply> reject_greeting;
+};
+
 // Accepts SMTP connections for one Mta (port 25 or 587 of a simulated host).
 class InboundServer {
  public:
@@ -97,7 +110,7 @@ class InboundServer {
   InboundServer& operator=(const InboundServer&) = delete;
 
   // A client connected: serve it until either side closes.
-  void accept(std::unique_ptr<ByteStream> stream, smtp::PeerIdentity peer);
+  void accept(std::unique_ptr<ByteStream> stream, smtp::PeerIdentity peer, ConnectionOptions own = {});
   std::size_t connections() const { return conns_.size(); }
 
  private:

@@ -379,7 +379,7 @@ MailServer::~MailServer() {
   for (const auto& p : smtp_ports_) ctx_.net.unlisten(id_, p.port);
   if (pop3_) ctx_.net.unlisten(id_, pop3_->port);
   if (imap_) ctx_.net.unlisten(id_, imap_->port);
-  inbound_.clear();
+  smtp_servers_.clear();
   mta_.reset();
 }
 
@@ -634,26 +634,26 @@ void MailServer::on_mta_event(const mta::MtaEvent& e) {
 // ---- SMTP service ----------------------------------------------------------------
 
 void MailServer::listen_smtp(const SmtpPortPolicy& policy) {
+  mta::InboundOptions o;
+  o.server.hostname = spec_.name;
+  o.server.tls = policy.tls;
+  o.server.auth = policy.auth;
+  // RFC 4954 §4: passwords only inside TLS — unless TLS is switched off on
+  // this port altogether (lesson 10 shows what that costs).
+  o.server.auth_before_tls = policy.tls == smtp::TlsPolicy::kOff;
+  if (policy.tls != smtp::TlsPolicy::kOff) o.tls = server_tls_;
+  o.authenticator = [this](const std::string& user, const std::string& password) {
+    return check_password(user, password);
+  };
+  smtp_servers_[policy.port] = std::make_unique<mta::InboundServer>(*mta_, ctx_.clock, std::move(o));
   ctx_.net.listen(id_, policy.port, [this, policy](Socket s) { accept_smtp(s, policy); });
 }
 
 void MailServer::accept_smtp(Socket socket, const SmtpPortPolicy& policy) {
-  // Servers of connections that are over (their conns freed themselves) go
-  // in a sweep whenever the map has doubled since the last one: a busy MX
-  // serves hundreds of clients at once, and a sweep per accept made every
-  // accept cost as much as all of them. Until then a finished server is an
-  // idle object nobody calls.
-  if (inbound_.size() >= inbound_sweep_at_) {
-    for (auto it = inbound_.begin(); it != inbound_.end();)
-      it = it->second.server->connections() == 0 ? inbound_.erase(it) : std::next(it);
-    inbound_sweep_at_ = std::max<std::size_t>(kInboundSweepMin, 2 * inbound_.size());
-  }
   if (!policy.submission && spec_.mx.max_connections > 0) {
     // Postfix's smtpd_client_connection_count_limit / a crowded counter:
     // a temporary "come back later", so the sender defers and retries.
-    int busy = 0;
-    for (const auto& [conn, in] : inbound_)
-      if (in.port == policy.port && in.server->connections() > 0) ++busy;
+    const auto busy = static_cast<int>(smtp_servers_.at(policy.port)->connections());
     if (busy >= spec_.mx.max_connections) {
       ctx_.note(spec_.name, "already serves " + std::to_string(busy) + " clients on port " +
                                 std::to_string(policy.port) + ": tells the next one to come back later", socket.id());
@@ -690,33 +690,19 @@ void MailServer::check_blocklists(Socket socket, const SmtpPortPolicy& policy, s
 }
 
 void MailServer::serve_smtp(Socket socket, const SmtpPortPolicy& policy, std::optional<smtp::Reply> reject) {
-  const ConnId conn = socket.id();
-  auto tracer = std::make_shared<ConnTracer>(ctx_.trace, spec_.name, conn, "smtp", false, ctx_.options.record_data);
-  mta::InboundOptions o;
-  o.server.hostname = spec_.name;
-  o.server.tls = policy.tls;
-  o.server.auth = policy.auth;
-  // RFC 4954 §4: passwords only inside TLS — unless TLS is switched off on
-  // this port altogether (lesson 10 shows what that costs).
-  o.server.auth_before_tls = policy.tls == smtp::TlsPolicy::kOff;
-  o.server.reject_greeting = std::move(reject);
-  if (policy.tls != smtp::TlsPolicy::kOff) o.tls = server_tls_;
-  o.authenticator = [this, tracer](const std::string& user, const std::string& password) {
-    const bool ok = check_password(user, password);
-    tracer->auth_decided(user, ok);
-    return ok;
-  };
-  o.channel_observer = [tracer](const smtp::PeerIdentity&) { return ConnTracer::observer(tracer); };
-  o.session_observer = [tracer](const smtp::PeerIdentity&, const smtp::ServerEvent& e) { tracer->on_smtp(e); };
-  auto server = std::make_unique<mta::InboundServer>(*mta_, ctx_.clock, std::move(o));
+  auto tracer =
+      std::make_shared<ConnTracer>(ctx_.trace, spec_.name, socket.id(), "smtp", false, ctx_.options.record_data);
+  mta::ConnectionOptions own;
+  own.channel_observer = ConnTracer::observer(tracer);
+  own.session_observer = [tracer](const smtp::ServerEvent& e) { tracer->on_smtp(e); };
+  own.auth_observer = [tracer](const std::string& user, bool ok) { tracer->auth_decided(user, ok); };
+  own.reject_greeting = std::move(reject);
   // The client's name as reverse DNS would give it (the run's PTR records
   // name every host), for the Received: postmark.
   smtp::PeerIdentity peer;
   peer.address = socket.remote().address.str();
   peer.hostname = ctx_.net.host(socket.peer_host()).name;
-  mta::InboundServer& raw = *server;
-  inbound_[conn] = Inbound{std::move(server), policy.port};
-  raw.accept(std::make_unique<SocketStream>(socket), peer);
+  smtp_servers_.at(policy.port)->accept(std::make_unique<SocketStream>(socket), std::move(peer), std::move(own));
 }
 
 // ---- POP3 and IMAP service --------------------------------------------------------

@@ -103,14 +103,8 @@ class MailServer {
   std::optional<tls::TlsContext> server_tls_;
   std::vector<SmtpPortPolicy> smtp_ports_;
   std::optional<ServiceSettings> pop3_, imap_;
-  // One InboundServer per connection, so each one's trace hooks know its connection.
-  struct Inbound {
-    std::unique_ptr<mta::InboundServer> server;
-    std::uint16_t port = 0;
-  };
-  std::map<ConnId, Inbound> inbound_;
-  static constexpr std::size_t kInboundSweepMin = 16;
-  std::size_t inbound_sweep_at_ = kInboundSweepMin;  // sweep finished servers out at this size
+  // The SMTP counter of each port; each connection brings its own trace hooks.
+  std::map<std::uint16_t, std::unique_ptr<mta::InboundServer>> smtp_servers_;
   std::map<std::string, PendingDelivery> pending_deliveries_;  // by recipient
 };
 

@@ -438,3 +438,70 @@ TEST_CASE("the idle timeout counts from the client's last line, not from the gre
   CHECK(client.closed);
   CHECK(b.inbound->connections() == 0);
 }
+
+TEST_CASE("one counter serves many connections, each with hooks and a greeting of its own") {
+  World w;
+  InboundOptions in;
+  in.server.auth = smtp::AuthPolicy::kOptional;
+  in.server.auth_before_tls = true;
+  in.authenticator = [](const std::string& user, const std::string& password) {
+    return user == "alice" && password == "secret";
+  };
+  int server_wide_events = 0;
+  in.session_observer = [&](const smtp::PeerIdentity&, const smtp::ServerEvent&) { ++server_wide_events; };
+  Server b(w.clock, w.dns, w.net, World::beta(), "192.0.2.20", {"bob"}, in);
+
+  // What each connection's own hooks saw, in the order the clients connect.
+  struct Seen {
+    int session_events = 0;
+    int channel_events = 0;
+    std::vector<std::pair<std::string, bool>> auth;
+  };
+  std::vector<std::unique_ptr<Seen>> seen;
+  w.net.listen("192.0.2.20", 25, [&](std::unique_ptr<ByteStream> s, std::string peer) {
+    seen.push_back(std::make_unique<Seen>());
+    Seen& mine = *seen.back();
+    ConnectionOptions own;
+    own.session_observer = [&mine](const smtp::ServerEvent&) { ++mine.session_events; };
+    own.channel_observer = [&mine](const ChannelEvent&) { ++mine.channel_events; };
+    own.auth_observer = [&mine](const std::string& user, bool ok) { mine.auth.emplace_back(user, ok); };
+    if (seen.size() == 2) own.reject_greeting = smtp::make_reply(554, "5.7.1", "Service unavailable; listed");
+    b.inbound->accept(std::move(s), smtp::PeerIdentity{peer, ""}, std::move(own));
+  });
+
+  RawClient first(w);
+  w.clock.run_until(w.clock.now() + kSecond);
+  RawClient second(w);
+  w.clock.run_until(w.clock.now() + kSecond);
+  REQUIRE(first.stream);
+  REQUIRE(second.stream);
+  CHECK(b.inbound->connections() == 2);
+  first.stream->write("EHLO first.example\r\n");
+  first.stream->write("AUTH PLAIN AGFsaWNlAHdyb25n\r\n");  // \0alice\0wrong
+  w.clock.run_until(w.clock.now() + kSecond);
+  first.stream->write("AUTH PLAIN AGFsaWNlAHNlY3JldA==\r\n");  // \0alice\0secret
+  second.stream->write("EHLO second.example\r\n");
+  w.clock.run_until(w.clock.now() + kSecond);
+
+  CHECK_THAT(first.heard, Catch::StartsWith("220 mx.beta.example"));
+  CHECK_THAT(first.heard, Catch::Contains("535 "));
+  CHECK_THAT(first.heard, Catch::Contains("235 "));
+  CHECK_THAT(second.heard, Catch::StartsWith("554 5.7.1 Service unavailable; listed"));
+  CHECK_THAT(second.heard, Catch::Contains("\r\n503 "));  // EHLO after a 554 greeting
+  CHECK_THAT(second.heard, !Catch::Contains("250"));
+
+  REQUIRE(seen.size() == 2);
+  CHECK(seen[0]->auth == std::vector<std::pair<std::string, bool>>{{"alice", false}, {"alice", true}});
+  CHECK(seen[1]->auth.empty());
+  CHECK(seen[0]->session_events > 0);
+  CHECK(seen[1]->session_events > 0);
+  CHECK(seen[0]->channel_events > 0);
+  CHECK(seen[1]->channel_events > 0);
+  // The server's own hook hears both connections.
+  CHECK(server_wide_events == seen[0]->session_events + seen[1]->session_events);
+
+  first.stream->write("QUIT\r\n");
+  w.clock.run_until(w.clock.now() + kSecond);
+  CHECK(first.closed);
+  CHECK(b.inbound->connections() == 1);
+}

@@ -302,12 +302,17 @@ void Mta::receive(const ClientInfo& client, std::string sender, std::vector<std:
 }
 
 SharedText Mta::shared_text(std::string text) {
-  const std::size_t set = std::hash<std::string>{}(text) % (texts_.size() / 2) * 2;
+  const std::size_t hash = std::hash<std::string>{}(text);
+  const std::size_t set = hash % (texts_.size() / 2) * 2;
   SharedText& newer = texts_[set];
   SharedText& older = texts_[set + 1];
-  if (newer.str() == text) return newer;
+  if (text_hashes_[set] == hash && newer.str() == text) return newer;
   std::swap(newer, older);
-  if (newer.str() != text) newer = SharedText(std::move(text));
+  std::swap(text_hashes_[set], text_hashes_[set + 1]);
+  if (text_hashes_[set] != hash || newer.str() != text) {
+    newer = SharedText(std::move(text));
+    text_hashes_[set] = hash;
+  }
   return newer;
 }
 

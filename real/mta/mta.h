@@ -226,6 +226,9 @@ class Mta {
   // texts of held letters (the client, the reason of a refusal) still share
   // a buffer when another text falls into the same set.
   std::array<SharedText, 64> texts_;
+  // Each text's hash beside it: a text that is not there is told without
+  // reading the buffers (another MTA's letters left them out of the cache).
+  std::array<std::size_t, 64> text_hashes_{};
   std::map<std::string, Destination> destinations_;
   // Declared after entries_ so they go first: a connection may point at a
   // queued message while it sends it.

@@ -45,18 +45,23 @@ void CompactSpool::set(Text& slot, const std::string& s) {
   slot = pool_.intern(s);
 }
 
+void CompactSpool::share(mta::MessageBytes& slot, const mta::MessageBytes& bytes) {
+  if (!slot.shares_buffer_with(bytes)) slot = bytes;
+}
+
 void CompactSpool::store(Record& r, const mta::QueueEntry& e) {
   set(r.sender, e.sender);
-  set(r.client, e.client);
-  set(r.last_reason, e.last_reason);
-  if (!r.message.shares_buffer_with(e.message)) r.message = e.message;
+  // Shared buffers: a copy is a count, not an allocation.
+  share(r.client, e.client);
+  share(r.last_reason, e.last_reason);
+  share(r.message, e.message);
   r.recipients.resize(e.recipients.size());
   for (std::size_t i = 0; i < e.recipients.size(); ++i) {
     const auto& from = e.recipients[i];
     auto& to = r.recipients[i];
     set(to.address, from.address);
     set(to.status, from.status);
-    set(to.diagnostic, from.diagnostic);
+    share(to.diagnostic, from.diagnostic);
     set(to.remote_mta, from.remote_mta);
     to.state = from.state;
     to.reported = from.reported;
@@ -94,14 +99,14 @@ std::vector<mta::QueueEntry> CompactSpool::load_all() {
     mta::QueueEntry e;
     e.id = id;
     e.sender = TextPool::str(r.sender);
-    e.client = TextPool::str(r.client);
-    e.last_reason = TextPool::str(r.last_reason);
+    e.client = r.client;
+    e.last_reason = r.last_reason;
     e.message = r.message;
     for (const auto& from : r.recipients) {
       mta::RecipientStatus to;
       to.address = TextPool::str(from.address);
       to.status = TextPool::str(from.status);
-      to.diagnostic = TextPool::str(from.diagnostic);
+      to.diagnostic = from.diagnostic;
       to.remote_mta = TextPool::str(from.remote_mta);
       to.state = from.state;
       to.reported = from.reported;

@@ -1,11 +1,13 @@
 // The simulator's queue spool: real/mta's Spool contract (durable put,
 // update, remove, load_all after a restart of the MTA object) kept in memory
 // like mta::MemorySpool, but compactly, because a large run holds tens of
-// thousands of letters at once. An entry keeps its message bytes shared with
-// the MTA's own copy (mta::MessageBytes), and every text field (sender,
-// client, addresses, status codes, diagnostics, the last reason) as a
-// reference into a TextPool that the whole run shares: the hundred letters
-// deferred with "421 4.4.2 ... connection refused" hold one copy of it.
+// thousands of letters at once. An entry keeps its message bytes, its client,
+// its last reason and its recipients' diagnostics shared with the MTA's own
+// copy (mta::MessageBytes, mta::SharedText: the MTA already hands equal texts
+// one buffer, so the hundred letters deferred with "421 4.4.2 ... connection
+// refused" hold one copy of it), and its other texts (sender, addresses,
+// status codes, the remote MTA) as references into a TextPool that the whole
+// run shares.
 #pragma once
 
 #include "real/mta/spool.h"
@@ -62,13 +64,15 @@ class CompactSpool final : public mta::Spool {
  private:
   using Text = TextPool::Text;
   struct Recipient {
-    Text address, status, diagnostic, remote_mta;
+    Text address, status, remote_mta;
+    mta::SharedText diagnostic;
     mta::RecipientState state = mta::RecipientState::pending;
     bool reported = false;
     bool delay_reported = false;
   };
   struct Record {
-    Text sender, client, last_reason;
+    Text sender;
+    mta::SharedText client, last_reason;
     mta::MessageBytes message;
     std::vector<Recipient> recipients;
     mta::TimePoint arrival = 0, next_attempt = 0;
@@ -77,6 +81,8 @@ class CompactSpool final : public mta::Spool {
   };
   // Keeps `slot` when it already says `s` (an update rarely changes a text).
   void set(Text& slot, const std::string& s);
+  // Takes the entry's buffer (an empty text has none).
+  static void share(mta::MessageBytes& slot, const mta::MessageBytes& bytes);
   void store(Record& r, const mta::QueueEntry& e);
   void finish(Done done, bool ok);
 

@@ -28,6 +28,11 @@ std::string_view ReplyLines::at(std::size_t i) const {
 
 std::string Reply::to_wire() const {
   std::string out;
+  append_wire(out);
+  return out;
+}
+
+void Reply::append_wire(std::string& out) const {
   const auto put_line = [&](std::string_view line, bool last) {
     // Every command's reply goes through here: three digits written by
     // hand cost a fraction of a fmt::format call and its string.
@@ -48,12 +53,11 @@ std::string Reply::to_wire() const {
   };
   if (lines.empty()) {
     put_line({}, true);
-    return out;
+    return;
   }
-  out.reserve(lines.joined().size() + lines.size() * (6 + enhanced.size() + 1));
+  out.reserve(out.size() + lines.joined().size() + lines.size() * (6 + enhanced.size() + 1));
   std::size_t left = lines.size();
   for (const std::string_view line : lines) put_line(line, --left == 0);
-  return out;
 }
 
 std::string Reply::text() const { return lines.joined(); }

@@ -93,6 +93,8 @@ struct Reply {
   // "250-2.0.0 first\r\n250 2.0.0 last\r\n": the enhanced code, when present,
   // prefixes every line (RFC 2034 §4).
   std::string to_wire() const;
+  // The same, appended to `out` (a session's output buffer).
+  void append_wire(std::string& out) const;
   // All lines joined with "\n", without code prefixes (for logs and the UI).
   std::string text() const;
 

@@ -752,7 +752,7 @@ void ServerSession::message_result(Reply reply) {
 // ---- output and bookkeeping ----------------------------------------------------
 
 void ServerSession::send(Reply reply) {
-  out_ += reply.to_wire();
+  reply.append_wire(out_);
   events_.push_back(ev::ReplySent{std::move(reply)});
 }
 

@@ -136,30 +136,60 @@ const std::optional<Time>& DnsResolver::round_trip_to_server() {
 DnsResolver::Cached* DnsResolver::find_cached(std::size_t hash, const std::string& name, DnsType type) {
   if (cache_index_.empty()) return nullptr;
   const std::size_t mask = cache_index_.size() - 1;
-  for (std::size_t i = hash & mask; cache_index_[i] != 0; i = (i + 1) & mask) {
-    CacheEntry& e = cache_[cache_index_[i] - 1];
+  const std::uint32_t tag = hash_tag(hash);
+  for (std::size_t i = hash & mask; cache_index_[i].position != 0; i = (i + 1) & mask) {
+    if (cache_index_[i].tag != tag) continue;
+    CacheEntry& e = cache_[cache_index_[i].position - 1];
     if (e.hash == hash && e.type == type && e.name == name) return &e.cached;
   }
   return nullptr;
 }
 
-DnsResolver::Cached& DnsResolver::cache_entry(const std::string& name, DnsType type) {
+DnsResolver::Cached& DnsResolver::cache_entry(const std::string& name, DnsType type, Time now) {
   const std::size_t hash = cache_hash(name, type);
   if (Cached* c = find_cached(hash, name, type)) return *c;
   // At most three quarters full: probes stay short.
-  if ((cache_.size() + 1) * 4 > cache_index_.size() * 3) {
-    cache_index_.assign(std::max<std::size_t>(16, cache_index_.size() * 2), 0);
-    for (std::size_t n = 0; n < cache_.size(); ++n) free_index_slot(cache_[n].hash) = static_cast<std::uint32_t>(n + 1);
+  const auto full = [this] { return (cache_size() + 1) * 4 > cache_index_.size() * 3; };
+  if (full()) {
+    // Forget what has expired (its entries wait in free_entries_ for the
+    // next names). Grow unless that left the index at most half full, so
+    // the next sweep is a quarter of the index's insertions away.
+    for (std::size_t n = 0; n < cache_.size(); ++n) {
+      CacheEntry& e = cache_[n];
+      if (e.hash != 0 && e.cached.expires <= now) {
+        e.hash = 0;
+        free_entries_.push_back(static_cast<std::uint32_t>(n));
+      }
+    }
+    const bool grow = (cache_size() + 1) * 2 > cache_index_.size();
+    rebuild_index(grow ? std::max<std::size_t>(16, cache_index_.size() * 2) : cache_index_.size());
   }
-  cache_.push_back(CacheEntry{hash, type, name, {}});
-  free_index_slot(hash) = static_cast<std::uint32_t>(cache_.size());
-  return cache_.back().cached;
+  std::size_t n;
+  if (!free_entries_.empty()) {
+    n = free_entries_.back();
+    free_entries_.pop_back();
+    CacheEntry& e = cache_[n];
+    e.hash = hash;
+    e.type = type;
+    e.name = name;  // into the room the forgotten name left
+  } else {
+    n = cache_.size();
+    cache_.push_back(CacheEntry{hash, type, name, {}});
+  }
+  free_index_slot(hash) = IndexSlot{static_cast<std::uint32_t>(n + 1), hash_tag(hash)};
+  return cache_[n].cached;
 }
 
-std::uint32_t& DnsResolver::free_index_slot(std::size_t hash) {
+void DnsResolver::rebuild_index(std::size_t size) {
+  cache_index_.assign(size, IndexSlot{});
+  for (std::size_t n = 0; n < cache_.size(); ++n)
+    if (cache_[n].hash != 0) free_index_slot(cache_[n].hash) = IndexSlot{static_cast<std::uint32_t>(n + 1), hash_tag(cache_[n].hash)};
+}
+
+DnsResolver::IndexSlot& DnsResolver::free_index_slot(std::size_t hash) {
   const std::size_t mask = cache_index_.size() - 1;
   std::size_t i = hash & mask;
-  while (cache_index_[i] != 0) i = (i + 1) & mask;
+  while (cache_index_[i].position != 0) i = (i + 1) & mask;
   return cache_index_[i];
 }
 
@@ -172,7 +202,8 @@ std::uint64_t DnsResolver::query(std::string_view raw_name, DnsType type, Callba
   const Cached* hit = find_cached(cache_hash(name, type), name, type);
   // An expired answer is not used; its entry stays, to be overwritten by
   // the fresh answer (most letters of a day find their answer expired:
-  // erasing and adding the entry again cost two allocations each time).
+  // erasing and adding the entry again cost two allocations each time),
+  // until the cache fills up and forgets it (cache_entry).
   if (hit != nullptr && hit->expires <= engine.now()) hit = nullptr;
   if (network_.trace().wants(EventKind::kDnsQuery)) {
     DnsPayload q;
@@ -232,7 +263,7 @@ std::uint64_t DnsResolver::query(std::string_view raw_name, DnsType type, Callba
           if (ttl > 0) {
             // Assigned member by member: an expired entry's records and
             // their strings keep their room, and the copy allocates nothing.
-            Cached& c = cache_entry(key.first, key.second);
+            Cached& c = cache_entry(key.first, key.second, now);
             c.answer = a;
             c.expires = now + ttl;
             c.stored = now;

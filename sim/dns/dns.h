@@ -109,7 +109,11 @@ class DnsResolver {
   void flush_cache() {
     cache_.clear();
     cache_index_.clear();
+    free_entries_.clear();
   }
+  // Answers held, expired ones included until they are forgotten (when the
+  // cache fills up) or overwritten by a fresh answer for their name.
+  std::size_t cache_size() const { return cache_.size() - free_entries_.size(); }
   HostId host() const { return host_; }
 
  private:
@@ -137,17 +141,35 @@ class DnsResolver {
     std::string name;
     Cached cached;
   };
+  // Never 0: an entry with hash 0 is a forgotten one.
   static std::size_t cache_hash(const std::string& name, DnsType type) {
-    return std::hash<std::string>{}(name) * 31 + static_cast<std::size_t>(type);
+    const std::size_t h = std::hash<std::string>{}(name) * 31 + static_cast<std::size_t>(type);
+    return h == 0 ? 1 : h;
   }
   // The entry for (name, type), whose cache_hash() is `hash`; nullptr if there is none.
   Cached* find_cached(std::size_t hash, const std::string& name, DnsType type);
-  // The entry for (name, type), added (empty) if there is none.
-  Cached& cache_entry(const std::string& name, DnsType type);
+  // The entry for (name, type), added (empty) if there is none. Makes room
+  // first when the cache is full: answers expired by `now` are forgotten,
+  // and the index grows only if that freed too little.
+  Cached& cache_entry(const std::string& name, DnsType type, Time now);
+  // A place in the index: the entry's position in cache_ + 1 (0: free), and
+  // the top half of its hash, so a probe passes other names without reading
+  // their entries (cold: each of a thousand resolvers is asked now and then).
+  struct IndexSlot {
+    std::uint32_t position = 0;
+    std::uint32_t tag = 0;
+  };
+  static std::uint32_t hash_tag(std::size_t hash) { return static_cast<std::uint32_t>(hash >> 32); }
+  // Puts every entry in use into an index of `size` places.
+  void rebuild_index(std::size_t size);
   // The first free place in cache_index_ on `hash`'s probe sequence.
-  std::uint32_t& free_index_slot(std::size_t hash);
+  IndexSlot& free_index_slot(std::size_t hash);
   std::vector<CacheEntry> cache_;
-  std::vector<std::uint32_t> cache_index_;  // power-of-two size; position in cache_ + 1, 0: free
+  std::vector<IndexSlot> cache_index_;  // power-of-two size
+  // Entries whose answers expired and were forgotten: reused by the next
+  // names, their strings and records keeping their room (a day of letters
+  // asks for far more names than are ever fresh at once).
+  std::vector<std::uint32_t> free_entries_;
   // The round trip to the server, as of a topology generation: every query
   // not answered from the cache needs it, and routes rarely change.
   struct RoundTrip {

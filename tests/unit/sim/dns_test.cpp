@@ -203,6 +203,62 @@ TEST_CASE("the resolver's cache keeps every name and type as it grows", "[dns]")
   }
 }
 
+TEST_CASE("the resolver forgets expired answers when its cache fills up, and stays right", "[dns]") {
+  // A day of letters asks for many more names than are fresh at once: each
+  // hour's names expire before the next hour's fill the cache, which then
+  // holds about one hour of names instead of every name ever asked.
+  World w;
+  const auto mta = w.net.add_host("mta");
+  const auto ns = w.net.add_host("ns");
+  w.net.add_link(mta, ns, 1 * kMillisecond);
+  constexpr int kPerHour = 40;
+  constexpr int kHours = 12;
+  for (int i = 0; i < kPerHour * kHours; ++i) {
+    const std::string name = "h" + std::to_string(i) + ".example";
+    w.db.add({name, DnsType::kA, 1800, 0, "10.1." + std::to_string(i / 250) + "." + std::to_string(i % 250)});
+  }
+  DnsResolver resolver(w.net, w.db, mta, ns);
+  std::size_t largest = 0;
+  for (int hour = 0; hour < kHours; ++hour) {
+    w.engine.run_until(static_cast<Time>(hour) * kHour);
+    std::map<std::string, DnsAnswer> answers;
+    // This hour's names, each asked twice: the second from the cache.
+    for (int round = 0; round < 2; ++round) {
+      for (int k = 0; k < kPerHour; ++k) {
+        const std::string name = "h" + std::to_string(hour * kPerHour + k) + ".example";
+        resolver.query(name, DnsType::kA, [&answers, name, round](const DnsAnswer& a) {
+          answers[std::to_string(round) + name] = a;
+        });
+      }
+      w.engine.run_until(w.engine.now() + kSecond);
+    }
+    // And an expired name of two hours ago: asked again, not answered from the cache.
+    if (hour >= 2) {
+      const std::string old = "h" + std::to_string((hour - 2) * kPerHour) + ".example";
+      resolver.query(old, DnsType::kA, [&answers, old](const DnsAnswer& a) { answers["old"] = a; });
+      w.engine.run_until(w.engine.now() + kSecond);
+      REQUIRE(answers.count("old"));
+      CHECK_FALSE(answers["old"].from_cache);
+      CHECK(answers["old"].records.at(0).value ==
+            "10.1." + std::to_string((hour - 2) * kPerHour / 250) + "." + std::to_string((hour - 2) * kPerHour % 250));
+    }
+    for (int k = 0; k < kPerHour; ++k) {
+      const int i = hour * kPerHour + k;
+      const std::string name = "h" + std::to_string(i) + ".example";
+      const std::string value = "10.1." + std::to_string(i / 250) + "." + std::to_string(i % 250);
+      REQUIRE(answers.count("0" + name));
+      REQUIRE(answers.count("1" + name));
+      CHECK_FALSE(answers["0" + name].from_cache);
+      CHECK(answers["1" + name].from_cache);
+      CHECK(answers["0" + name].records.at(0).value == value);
+      CHECK(answers["1" + name].records.at(0).value == value);
+    }
+    largest = std::max(largest, resolver.cache_size());
+  }
+  // Without forgetting it would hold every name asked (480 and more).
+  CHECK(largest < 3 * kPerHour + 10);
+}
+
 TEST_CASE("without a DNS server host the answer comes after a small fixed delay", "[dns]") {
   World w;
   const auto mta = w.net.add_host("mta");

@@ -280,9 +280,8 @@ void Mta::receive(const ClientInfo& client, std::string sender, std::vector<std:
                   std::string message, std::function<void(Reply)> done) {
   if (auto refused = refuse_received(recipients, message)) return done(*refused);
 
-  QueueEntry q = received_entry(client, new_id(), std::move(sender), std::move(recipients), std::move(message),
-                                clock_.now());
-  q.client = shared_text(q.client.str());
+  QueueEntry q = received_entry(client, shared_text(client.describe()), new_id(), std::move(sender),
+                                std::move(recipients), std::move(message), clock_.now());
 
   auto id = q.id;
   entries_[id] = Entry{};
@@ -316,13 +315,13 @@ SharedText Mta::shared_text(std::string text) {
   return newer;
 }
 
-QueueEntry Mta::received_entry(const ClientInfo& client, QueueId id, std::string sender,
+QueueEntry Mta::received_entry(const ClientInfo& client, SharedText described, QueueId id, std::string sender,
                               std::vector<std::string> recipients, std::string message, TimePoint now) const {
   QueueEntry q;
   q.id = std::move(id);
   q.sender = std::move(sender);
   for (auto& r : recipients) q.recipients.push_back(pending_recipient(std::move(r)));
-  q.client = client.describe();
+  q.client = std::move(described);
   q.arrival = now;
   q.next_attempt = q.arrival;
   q.state = QueueState::incoming;
@@ -355,7 +354,7 @@ std::variant<QueueEntry, Reply> Mta::prepare_received(const ClientInfo& client, 
     id = next_id(now);
     if (!taken || !taken(id)) break;
   }
-  return received_entry(client, std::move(id), sender, recipients, std::move(message), now);
+  return received_entry(client, client.describe(), std::move(id), sender, recipients, std::move(message), now);
 }
 
 void Mta::adopt_received(QueueEntry q) {

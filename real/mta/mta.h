@@ -156,8 +156,9 @@ class Mta {
   // still one of the two kept in its set of texts_ (the same refusal for
   // every letter to a closed office costs one buffer); this thread only.
   SharedText shared_text(std::string text);
-  // The queue entry receive() makes (state incoming, our Received: on top).
-  QueueEntry received_entry(const ClientInfo& client, QueueId id, std::string sender,
+  // The queue entry receive() makes (state incoming, our Received: on top);
+  // `described` is client.describe(), as the caller shares it.
+  QueueEntry received_entry(const ClientInfo& client, SharedText described, QueueId id, std::string sender,
                             std::vector<std::string> recipients, std::string message, TimePoint now) const;
   Entry* entry(const QueueId& id);
   void emit(EventPayload payload);

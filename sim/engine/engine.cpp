@@ -1,5 +1,6 @@
 // The event loop (see engine.h).
 #include "sim/engine/engine.h"
+#include "sim/engine/quad_heap.h"
 
 #include <algorithm>
 #include <stdexcept>
@@ -33,7 +34,7 @@ EventId Engine::schedule_at(Time at, Callback callback, const char* label) {
     now_queue_.push_back(HeapKey{at, id.value});
   } else {
     heap_.push_back(HeapKey{at, id.value});
-    std::push_heap(heap_.begin(), heap_.end(), later);
+    quad_heap::push(heap_, later);
   }
   ++live_;
   return id;
@@ -79,7 +80,7 @@ bool Engine::cancel(EventId id) {
   // few dead keys (and the vector's room for them) for minutes.
   if (heap_.size() > 256 && heap_.size() > live_ + live_ / 4 + 256) {
     std::erase_if(heap_, [this](const HeapKey& k) { return slots_[k.slot()].seq != k.seq(); });
-    std::make_heap(heap_.begin(), heap_.end(), later);
+    quad_heap::make(heap_, later);
     if (heap_.capacity() > 2 * heap_.size() + 1024) heap_.shrink_to_fit();
   }
   return true;
@@ -93,10 +94,7 @@ std::string Engine::label_of(EventId id) const {
 }
 
 void Engine::drop_stale() const {
-  while (!heap_.empty() && slots_[heap_.front().slot()].seq != heap_.front().seq()) {
-    std::pop_heap(heap_.begin(), heap_.end(), later);
-    heap_.pop_back();
-  }
+  while (!heap_.empty() && slots_[heap_.front().slot()].seq != heap_.front().seq()) quad_heap::pop(heap_, later);
   while (now_head_ < now_queue_.size() && slots_[now_queue_[now_head_].slot()].seq != now_queue_[now_head_].seq())
     ++now_head_;
   if (now_head_ == now_queue_.size() && now_head_ > 0) {
@@ -118,8 +116,7 @@ void Engine::pop_front() {
     ++now_head_;
     return;
   }
-  std::pop_heap(heap_.begin(), heap_.end(), later);
-  heap_.pop_back();
+  quad_heap::pop(heap_, later);
 }
 
 std::optional<Time> Engine::next_time() const {

@@ -1,8 +1,10 @@
 // Tests for sim/engine/engine.h: ordering by (time, sequence), cancel, limits.
 #include "sim/engine/engine.h"
+#include "sim/engine/quad_heap.h"
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -153,4 +155,50 @@ TEST_CASE("the same seed gives the same sequence of events", "[engine][determini
   };
   CHECK(trial(7) == trial(7));
   CHECK(trial(7) != trial(8));
+}
+
+TEST_CASE("the 4-ary heap gives keys back in order, however they went in", "[engine]") {
+  // Keys like the engine's: (time, sequence), times often equal.
+  struct Key {
+    Time at;
+    std::uint64_t seq;
+  };
+  const auto later = [](const Key& a, const Key& b) { return a.at != b.at ? a.at > b.at : a.seq > b.seq; };
+  Random rnd(7);
+  for (const std::size_t n : {0u, 1u, 2u, 5u, 17u, 64u, 1000u}) {
+    std::vector<Key> keys;
+    for (std::size_t i = 0; i < n; ++i) keys.push_back(Key{static_cast<Time>(rnd.below(50)), i});
+    auto sorted = keys;
+    std::sort(sorted.begin(), sorted.end(), [&](const Key& a, const Key& b) { return later(b, a); });
+
+    // One at a time, with pops in between, and all at once (make).
+    std::vector<Key> heap, out;
+    for (std::size_t i = 0; i < n; ++i) {
+      heap.push_back(keys[i]);
+      quad_heap::push(heap, later);
+      if (i % 3 == 2) {  // take the earliest now and then; it goes back in
+        const Key k = heap.front();
+        quad_heap::pop(heap, later);
+        for (const Key& rest : heap) CHECK_FALSE(later(k, rest));
+        heap.push_back(k);
+        quad_heap::push(heap, later);
+      }
+    }
+    while (!heap.empty()) {
+      out.push_back(heap.front());
+      quad_heap::pop(heap, later);
+    }
+    REQUIRE(out.size() == n);
+    for (std::size_t i = 0; i < n; ++i) CHECK((out[i].at == sorted[i].at && out[i].seq == sorted[i].seq));
+
+    heap = keys;
+    quad_heap::make(heap, later);
+    out.clear();
+    while (!heap.empty()) {
+      out.push_back(heap.front());
+      quad_heap::pop(heap, later);
+    }
+    REQUIRE(out.size() == n);
+    for (std::size_t i = 0; i < n; ++i) CHECK((out[i].at == sorted[i].at && out[i].seq == sorted[i].seq));
+  }
 }

@@ -106,7 +106,8 @@ class InboundServer::Conn {
         auth_observer_(user, ok);
         return ok;
       };
-    inbound_ = std::make_unique<SmtpInbound>(server.mta_, session_, [this] { after_answer(); }, std::move(authenticator));
+    inbound_ =
+        std::make_unique<SmtpInbound>(server.mta_, session_, [this] { after_answer(); }, std::move(authenticator));
     if (o.session_observer || session_observer_) {
       inbound_->set_observer([this](const smtp::ServerEvent& e) {
         if (server_.options_.session_observer) server_.options_.session_observer(peer_, e);

@@ -149,8 +149,7 @@ DnsResolver::Cached& DnsResolver::cache_entry(const std::string& name, DnsType t
   const std::size_t hash = cache_hash(name, type);
   if (Cached* c = find_cached(hash, name, type)) return *c;
   // At most three quarters full: probes stay short.
-  const auto full = [this] { return (cache_size() + 1) * 4 > cache_index_.size() * 3; };
-  if (full()) {
+  if ((cache_size() + 1) * 4 > cache_index_.size() * 3) {
     // Forget what has expired (its entries wait in free_entries_ for the
     // next names). Grow unless that left the index at most half full, so
     // the next sweep is a quarter of the index's insertions away.
@@ -182,8 +181,10 @@ DnsResolver::Cached& DnsResolver::cache_entry(const std::string& name, DnsType t
 
 void DnsResolver::rebuild_index(std::size_t size) {
   cache_index_.assign(size, IndexSlot{});
-  for (std::size_t n = 0; n < cache_.size(); ++n)
-    if (cache_[n].hash != 0) free_index_slot(cache_[n].hash) = IndexSlot{static_cast<std::uint32_t>(n + 1), hash_tag(cache_[n].hash)};
+  for (std::size_t n = 0; n < cache_.size(); ++n) {
+    const std::size_t hash = cache_[n].hash;
+    if (hash != 0) free_index_slot(hash) = IndexSlot{static_cast<std::uint32_t>(n + 1), hash_tag(hash)};
+  }
 }
 
 DnsResolver::IndexSlot& DnsResolver::free_index_slot(std::size_t hash) {

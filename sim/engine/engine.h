@@ -98,8 +98,8 @@ class Engine {
   Random& random() { return random_; }
 
  private:
-  // A 4-ary heap (quad_heap.h) of (time, seq) keys over a slot table holding the
-  // callbacks. cancel() frees the slot at once and leaves its key in the heap
+  // A 4-ary heap (quad_heap.h) of (time, seq) keys over a slot table holding
+  // the callbacks. cancel() frees the slot at once and leaves its key in the heap
   // as a tombstone, skipped when it reaches the top (or swept out when they
   // pile up). An EventId packs the seq and the slot, so cancel and pending
   // need no lookup table; seq alone orders events and is never reused.

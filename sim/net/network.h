@@ -332,8 +332,8 @@ class Network {
   // links of each host, in link order (Dijkstra visits them in that order)
   std::vector<std::vector<LinkId>> adjacency_;
   // Shortest-path trees by source, computed on first use (four bytes per
-  // host each; routers only, see walk()); forgotten whenever a host or link goes up or down, or the
-  // topology grows.
+  // host each; routers only, see walk()); forgotten whenever a host or link
+  // goes up or down, or the topology grows.
   mutable std::vector<std::vector<std::uint32_t>> trees_;
   std::uint64_t topology_generation_ = 0;
   // Dijkstra's (latency, hops, host), compared in that order (ties go to

@@ -177,7 +177,8 @@ TEST_CASE("routes from hosts with one link are the ones a search from the host i
     }
     for (int i = 0; i < 10; ++i) {
       hosts.push_back(w.net.add_host("h" + std::to_string(i)));
-      w.net.add_link(hosts.back(), routers[rnd.below(routers.size())], static_cast<Time>(1 + rnd.below(2)) * kMillisecond);
+      const Time latency = static_cast<Time>(1 + rnd.below(2)) * kMillisecond;
+      w.net.add_link(hosts.back(), routers[rnd.below(routers.size())], latency);
     }
     const auto p = w.net.add_host("pair-a");
     const auto q = w.net.add_host("pair-b");

@@ -98,14 +98,18 @@ class InboundServer::Conn {
         session_observer_(std::move(own.session_observer)),
         auth_observer_(std::move(own.auth_observer)) {
     const auto& o = server.options_;
-    Authenticator authenticator = o.authenticator;
-    if (auth_observer_)
+    // The server's check, told to this connection's observer when it has one.
+    Authenticator authenticator;
+    if (auth_observer_) {
       authenticator = [this](const std::string& user, const std::string& password) {
         const auto& check = server_.options_.authenticator;
         const bool ok = check && check(user, password);
         auth_observer_(user, ok);
         return ok;
       };
+    } else {
+      authenticator = o.authenticator;
+    }
     inbound_ =
         std::make_unique<SmtpInbound>(server.mta_, session_, [this] { after_answer(); }, std::move(authenticator));
     if (o.session_observer || session_observer_) {

@@ -303,16 +303,12 @@ void Mta::receive(const ClientInfo& client, std::string sender, std::vector<std:
 SharedText Mta::shared_text(std::string text) {
   const std::size_t hash = std::hash<std::string>{}(text);
   const std::size_t set = hash % (texts_.size() / 2) * 2;
-  SharedText& newer = texts_[set];
-  SharedText& older = texts_[set + 1];
-  if (text_hashes_[set] == hash && newer.str() == text) return newer;
+  KeptText& newer = texts_[set];
+  KeptText& older = texts_[set + 1];
+  if (newer.hash == hash && newer.text.str() == text) return newer.text;
   std::swap(newer, older);
-  std::swap(text_hashes_[set], text_hashes_[set + 1]);
-  if (text_hashes_[set] != hash || newer.str() != text) {
-    newer = SharedText(std::move(text));
-    text_hashes_[set] = hash;
-  }
-  return newer;
+  if (newer.hash != hash || newer.text.str() != text) newer = KeptText{SharedText(std::move(text)), hash};
+  return newer.text;
 }
 
 QueueEntry Mta::received_entry(const ClientInfo& client, SharedText described, QueueId id, std::string sender,

@@ -222,14 +222,17 @@ class Mta {
 
   std::map<QueueId, Entry> entries_;  // in the map node: one allocation per letter, stable address
   // shared_text(): the two texts last seen in each set, by hash, the newer
-  // first. One block of a kilobyte, not a hash table's nodes all over the
-  // heap: one of a thousand MTAs finds a text in one cache line, and equal
+  // first. One block of a kilobyte and a half, not a hash table's nodes all over the
+  // heap: one of a thousand MTAs finds a text in a cache line or two, and equal
   // texts of held letters (the client, the reason of a refusal) still share
   // a buffer when another text falls into the same set.
-  std::array<SharedText, 64> texts_;
-  // Each text's hash beside it: a text that is not there is told without
-  // reading the buffers (another MTA's letters left them out of the cache).
-  std::array<std::size_t, 64> text_hashes_{};
+  // Each text keeps its hash beside it: a text that is not there is told
+  // without reading the buffers (another MTA's letters left them cold).
+  struct KeptText {
+    SharedText text;
+    std::size_t hash = 0;
+  };
+  std::array<KeptText, 64> texts_;
   std::map<std::string, Destination> destinations_;
   // Declared after entries_ so they go first: a connection may point at a
   // queued message while it sends it.

@@ -446,7 +446,8 @@ void MailServer::record_mailbox(const std::string& mailbox, std::string action, 
 }
 
 bool MailServer::check_password(const std::string& user, const std::string& password) const {
-  const std::string mailbox = users_.exists(codec::to_lower(user)) ? codec::to_lower(user) : login_name(user);
+  std::string mailbox = codec::to_lower(user);
+  if (!users_.exists(mailbox)) mailbox = login_name(user);
   return users_.check(mailbox, password);
 }
 
